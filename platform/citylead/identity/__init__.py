@@ -1,0 +1,1 @@
+"""Identity: who is calling (token validation) and, on one machine, the embedded provider."""

@@ -1,0 +1,115 @@
+"""Typed settings, grouped by subsystem, read once from ``CITYLEAD_*`` environment variables.
+
+Every variable the deployment may set is a field here; ``env_names()`` lists them so the Helm
+chart can be checked against the code (no drift between code and deployment files).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DatabaseSettings", "IdentitySettings", "ServerSettings", "Settings", "env_names", "get_settings"]
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the data lives. No URL means: run an embedded PostgreSQL in ``CITYLEAD_HOME``."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYLEAD_", extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="Owner (migration) connection URL. Unset: embedded PostgreSQL in CITYLEAD_HOME.",
+    )
+    app_database_url: SecretStr | None = Field(
+        default=None,
+        description="Application-role URL. Unset: CITYLEAD_DATABASE_URL with the app user and password.",
+    )
+    database_name: str = Field(default="citylead", description="Database created on the embedded server.")
+    db_owner_role: str = Field(default="citylead_owner", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    db_app_role: str = Field(default="citylead_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    db_app_password: SecretStr | None = None
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+
+class IdentitySettings(BaseSettings):
+    """Who is calling: a real Keycloak in production, the embedded provider on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYLEAD_", extra="ignore")
+
+    identity: Literal["embedded", "keycloak"] = "embedded"
+    keycloak_url: str | None = Field(default=None, description="Keycloak base URL, e.g. https://sso.example/")
+    keycloak_realm: str = "citylead"
+    keycloak_client_id: str = "citylead"
+    keycloak_audience: str = "citylead"
+    token_leeway_seconds: int = Field(default=10, ge=0, le=300)
+    jwks_refresh_seconds: int = Field(default=300, ge=10)
+    access_token_ttl_seconds: int = Field(default=1800, ge=60, le=86400)
+    refresh_token_ttl_seconds: int = Field(default=28800, ge=300, le=604800)
+    idp_provisioner_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret of the embedded provider's `citylead-provisioner` client; persisted in "
+        "CITYLEAD_HOME when unset.",
+    )
+
+    @model_validator(mode="after")
+    def _keycloak_needs_url(self) -> IdentitySettings:
+        if self.identity == "keycloak" and not self.keycloak_url:
+            raise ValueError("CITYLEAD_KEYCLOAK_URL is required when CITYLEAD_IDENTITY=keycloak")
+        return self
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYLEAD_", extra="ignore")
+
+    home: Path = Field(default=Path(".citylead"), description="Data directory (embedded database, keys).")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = Field(default=None, description="Base URL clients use; default http://host:port.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    seed_demo: bool = Field(default=True, description="Seed the demo province into an empty database.")
+
+
+class Settings:
+    """All settings, read once."""
+
+    def __init__(self) -> None:
+        self.server = ServerSettings()
+        self.database = DatabaseSettings()
+        self.identity = IdentitySettings()
+
+    @property
+    def home(self) -> Path:
+        return self.server.home.expanduser().resolve()
+
+    @property
+    def public_url(self) -> str:
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        return f"http://{self.server.host}:{self.server.port}"
+
+    @property
+    def issuer(self) -> str:
+        """The token issuer the API trusts."""
+        if self.identity.identity == "keycloak":
+            assert self.identity.keycloak_url
+            return f"{self.identity.keycloak_url.rstrip('/')}/realms/{self.identity.keycloak_realm}"
+        return f"{self.public_url}/idp/realms/{self.identity.keycloak_realm}"
+
+
+def env_names() -> set[str]:
+    """Every environment variable the settings read."""
+    names: set[str] = set()
+    for group in (DatabaseSettings, IdentitySettings, ServerSettings):
+        prefix = group.model_config.get("env_prefix", "")
+        names.update(f"{prefix}{name}".upper() for name in group.model_fields)
+    return names
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

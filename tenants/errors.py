@@ -1,0 +1,83 @@
+"""One error hierarchy for the whole platform; the HTTP status is a class attribute.
+
+Services raise these and never import web exceptions; ``citylead.api.problems`` maps them to
+RFC 9457 problem+json once, at the edge. ``type`` is a stable identifier clients may switch on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = [
+    "CityleadError",
+    "Conflict",
+    "FieldProblem",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "ServiceUnavailable",
+    "Unauthenticated",
+]
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One violated rule: which field (JSON pointer-ish path) and which rule, in words."""
+
+    field: str
+    rule: str
+    value: Any = None
+
+
+class CityleadError(Exception):
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class Unauthenticated(CityleadError):
+    status = 401
+    type = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(CityleadError):
+    status = 403
+    type = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(CityleadError):
+    """Also what "not yours" looks like: the two are never told apart."""
+
+    status = 404
+    type = "not-found"
+    title = "Not found"
+
+
+class Conflict(CityleadError):
+    status = 409
+    type = "conflict"
+    title = "Conflict"
+
+
+class InvalidInput(CityleadError):
+    status = 422
+    type = "invalid-input"
+    title = "Invalid input"
+
+    def __init__(self, detail: str | None = None, *, errors: list[FieldProblem] | None = None, **extra: Any):
+        super().__init__(detail, **extra)
+        self.errors = errors or []
+
+
+class ServiceUnavailable(CityleadError):
+    status = 503
+    type = "unavailable"
+    title = "Service unavailable"

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real PostgreSQL, migrated, with the application role and the owner.
+
+The server is ``CITYLEAD_TEST_DATABASE_URL`` when set (a superuser URL: CI points it at the local
+PostgreSQL service), else an embedded one in a temporary directory. Each test session gets a
+fresh database, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from citylead.db import Database
+from citylead.db.migrate import upgrade
+from citylead.db.roles import DatabaseUrls, bootstrap, to_asyncpg
+from tenants.models import Tenant
+from tenants.registry import load_province
+
+APP_ROLE = "citylead_app"
+OWNER_ROLE = "citylead_owner"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    url = os.environ.get("CITYLEAD_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from citylead.db.embedded import start_embedded
+
+    home = Path(tempfile.mkdtemp(prefix="citylead-test-pg-"))
+    home.chmod(0o755)
+    pg = start_embedded(home)
+    try:
+        yield pg.admin_url
+    finally:
+        pg.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_urls(pg_admin_url: str) -> Iterator[DatabaseUrls]:
+    """A fresh database migrated to head, with both roles."""
+    name = f"citylead_test_{uuid.uuid4().hex[:8]}"
+    urls = asyncio.run(bootstrap(pg_admin_url, owner_role=OWNER_ROLE, app_role=APP_ROLE, database=name))
+    upgrade(urls, app_role=APP_ROLE)
+    yield urls
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(to_asyncpg(pg_admin_url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+async def owner_db(database_urls: DatabaseUrls) -> AsyncIterator[Database]:
+    """The owner role (BYPASSRLS): for arranging test data only, never for what is under test."""
+    db = Database(database_urls.owner, role=database_urls.owner_role, pool_size=2)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app_db(database_urls: DatabaseUrls) -> AsyncIterator[Database]:
+    """The application role: row-level security applies."""
+    db = Database(database_urls.app, pool_size=4)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def registry(owner_db: Database) -> dict[str, Tenant]:
+    """Jiangsu (320000) and Anhui (340000) registered; tenants by code."""
+    from sqlalchemy import select
+
+    async with owner_db.transaction(None) as s:
+        await load_province(s, "320000")
+        await load_province(s, "340000")
+    async with owner_db.transaction(None) as s:
+        rows = (await s.scalars(select(Tenant))).all()
+    return {t.code: t for t in rows}
