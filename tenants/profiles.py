@@ -101,4 +101,5 @@ async def do_update_profile(
         version=profile.version,
     )
     await session.flush()
+    await session.refresh(profile)
     return profile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -30,6 +31,7 @@ def upgrade(urls: DatabaseUrls, *, app_role: str, revision: str = "head") -> Non
     command.upgrade(alembic_config(urls, app_role=app_role), revision)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None

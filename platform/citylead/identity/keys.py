@@ -19,7 +19,7 @@ class SigningKeys:
 
     def __init__(self, key: jwk.JWK) -> None:
         self.key = key
-        self.kid: str = key.key_id
+        self.kid: str = key["kid"]
         self.public_jwks = jwk.JWKSet()
         self.public_jwks.add(jwk.JWK(**key.export_public(as_dict=True)))
 

@@ -1,0 +1,3 @@
+from citylead.cli import main
+
+main()

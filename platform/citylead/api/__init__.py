@@ -1,0 +1,1 @@
+"""The HTTP edge: app factory, problem responses, authentication and controllers."""

@@ -1,0 +1,101 @@
+"""The app factory: the composition root that assembles one process from the packages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from keycloak import KeycloakOpenID
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from citylead import __version__
+from citylead.api.auth import BearerAuthentication, provide_principal
+from citylead.api.health import health, ready
+from citylead.api.me import me
+from citylead.api.problems import exception_handlers
+from citylead.api.tenants import TenantController
+from citylead.db import Database
+from citylead.identity.keys import SigningKeys
+from citylead.identity.tokens import JwksSource, TokenValidator, keycloak_jwks
+from citylead.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("citylead")
+
+
+def _provide_db(state: State) -> Database:
+    db: Database = state.db
+    return db
+
+
+def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys | None = None) -> Litestar:
+    """Build the ASGI app. In embedded identity mode, ``keys`` are the provider's signing keys."""
+    ident = settings.identity
+    embedded = ident.identity == "embedded"
+    server_url = f"{settings.public_url}/idp/" if embedded else (ident.keycloak_url or "").rstrip("/") + "/"
+    openid = KeycloakOpenID(server_url=server_url, realm_name=ident.keycloak_realm, client_id=ident.keycloak_client_id)
+    if embedded:
+        if keys is None:
+            raise ValueError("embedded identity needs the provider's signing keys")
+        local_keys = keys
+
+        async def local_jwks() -> dict[str, Any]:
+            return local_keys.jwks()
+
+        source: JwksSource = local_jwks
+    else:
+        source = keycloak_jwks(openid)
+    validator = TokenValidator(
+        openid, source, issuer=settings.issuer, audience=ident.keycloak_audience,
+        leeway=ident.token_leeway_seconds, refresh_seconds=ident.jwks_refresh_seconds,
+    )
+    db = Database(app_database_url, pool_size=settings.database.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[me, TenantController],
+        dependencies={"principal": Provide(provide_principal)},
+        middleware=[DefineMiddleware(BearerAuthentication)],
+    )
+    handlers: list[Any] = [health, ready, api]
+    if embedded:
+        from citylead.identity.idp.router import create_idp_router
+
+        assert keys is not None
+        handlers.append(
+            create_idp_router(
+                db=db, keys=keys, issuer=settings.issuer, realm=ident.keycloak_realm,
+                access_ttl=ident.access_token_ttl_seconds, refresh_ttl=ident.refresh_token_ttl_seconds,
+                audience=ident.keycloak_audience,
+            )
+        )
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={"db": Provide(_provide_db, sync_to_thread=False)},
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        state=State({"db": db, "token_validator": validator, "settings": settings}),
+        openapi_config=OpenAPIConfig(
+            title="citylead",
+            version=__version__,
+            description="Provincial multi-tenant digital urban management (数字城管) platform API.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,106 @@
+"""RFC 9457 problem+json for every error; no stack trace ever reaches a client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from tenants.errors import CityleadError, InvalidInput, Unauthenticated
+
+__all__ = ["exception_handlers", "problem"]
+
+log = logging.getLogger("citylead.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:citylead:problem:"
+
+_HTTP_TYPES = {
+    400: ("invalid-request", "Invalid request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("too-large", "Request too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-input", "Invalid input"),
+    429: ("too-many-requests", "Too many requests"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _bearer_challenge(detail: str) -> dict[str, str]:
+    safe = detail.replace('"', "'")
+    return {"WWW-Authenticate": f'Bearer realm="citylead", error="invalid_token", error_description="{safe}"'}
+
+
+def _citylead_error(request: Request[Any, Any, Any], exc: CityleadError) -> Response[dict[str, Any]]:
+    extra = dict(exc.extra)
+    if isinstance(exc, InvalidInput) and exc.errors:
+        extra["errors"] = [
+            {"field": e.field, "rule": e.rule, **({"value": e.value} if e.value is not None else {})}
+            for e in exc.errors
+        ]
+    headers = _bearer_challenge(exc.detail) if isinstance(exc, Unauthenticated) else None
+    if exc.status >= 500:
+        log.error("service error on %s %s: %s", request.method, request.url.path, exc.detail)
+    return problem(request, exc.status, exc.type, exc.title, exc.detail, headers=headers, **extra)
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            errors.append(
+                {"field": item.get("key") or item.get("source") or "body", "rule": item.get("message", ""),
+                 "in": item.get("source")}
+            )
+    detail = "; ".join(f"{e['field']}: {e['rule']}" for e in errors) or str(exc.detail)
+    return problem(request, 400, "invalid-request", "Invalid request", detail, errors=errors or None)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    type_, title = _HTTP_TYPES.get(exc.status_code, ("http-error", "HTTP error"))
+    detail = exc.detail if exc.detail and exc.detail != title else title
+    headers = dict(exc.headers or {})
+    if exc.status_code == 401:
+        headers.update(_bearer_challenge(detail))
+    if exc.status_code >= 500:
+        type_, title, detail = "internal-error", "Internal error", "an internal error occurred"
+    return problem(request, exc.status_code, type_, title, detail, headers=headers or None)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, "internal-error", "Internal error", "an internal error occurred")
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    CityleadError: _citylead_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,199 @@
+"""The ``citylead`` command: run the platform and administer a province from the shell."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from citylead.settings import Settings
+from tenants.errors import CityleadError
+
+__all__ = ["main"]
+
+console = Console(stderr=False, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(fn: F) -> F:
+    """Turn expected failures into one clear line and exit status 1, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CityleadError as exc:
+            console.print(f"[bold red]citylead:[/] {exc.detail}")
+            sys.exit(1)
+        except ValidationError as exc:
+            console.print("[bold red]citylead: invalid settings[/]")
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"]) or "settings"
+                console.print(f"  CITYLEAD_{loc.upper()}: {err['msg']}")
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _load_settings(**server: Any) -> Settings:
+    settings = Settings()
+    overrides = {k: v for k, v in server.items() if v is not None}
+    if overrides:
+        settings.server = settings.server.model_copy(update=overrides)
+    return settings
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                msg = f"port {port} on {host} is already in use: stop the other process or pass --port"
+            else:
+                msg = f"cannot listen on {host}:{port}: {exc.strerror}"
+            raise click.ClickException(msg) from exc
+
+
+@click.group()
+@click.version_option(package_name="citylead")
+def main() -> None:
+    """citylead — the city leads its counties (以市带县): digital urban management for a province."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "pgserver"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default 8000).")
+@_friendly
+def up(host: str | None, port: int | None) -> None:
+    """Run the whole platform on this machine: database, migrations, demo, API, identity provider."""
+    import uvicorn
+
+    from citylead.api.app import create_app
+    from citylead.demo import seed_demo
+    from citylead.runtime import prepare, provisioner_secret, signing_keys
+
+    started = time.monotonic()
+    settings = _load_settings(host=host, port=port)
+    _check_port_free(settings.server.host, settings.server.port)
+    embedded = settings.database.database_url is None
+    with console.status("Preparing the database…"):
+        runtime = prepare(settings)
+    try:
+        keys = signing_keys(settings) if settings.identity.identity == "embedded" else None
+        if settings.server.seed_demo:
+            with console.status("Seeding the demo province (first start only)…"):
+                report = asyncio.run(_seed(runtime, settings, seed_demo, provisioner_secret))
+            if report is not None:
+                console.print(f"Registered province {report.province}: {report.created} tenants.")
+        app = create_app(settings, app_database_url=runtime.urls.app, keys=keys)
+        _banner(settings, embedded=embedded, seconds=time.monotonic() - started)
+        config = uvicorn.Config(
+            app, host=settings.server.host, port=settings.server.port, log_level=settings.server.log_level,
+            lifespan="on", access_log=False,
+        )
+        server = uvicorn.Server(config)
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
+            pass
+        if not server.started:
+            raise click.ClickException(f"the server could not start on {settings.server.host}:{settings.server.port}")
+    finally:
+        with console.status("Stopping…"):
+            runtime.stop()
+        console.print("citylead stopped; data kept in " + (str(settings.home) if embedded else "the database"))
+
+
+async def _seed(runtime: Any, settings: Settings, seed_demo: Any, provisioner_secret: Any) -> Any:
+    from citylead.db import Database
+
+    owner = Database(runtime.urls.owner, role=runtime.urls.owner_role, pool_size=1)
+    try:
+        return await seed_demo(owner, provisioner_secret=provisioner_secret(settings))
+    finally:
+        await owner.dispose()
+
+
+def _banner(settings: Settings, *, embedded: bool, seconds: float) -> None:
+    url = settings.public_url
+    console.print(f"\n[bold green]citylead is up[/] in {seconds:.1f} s — {url}")
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row("API", f"{url}/api/v1/  (OpenAPI: {url}/schema)")
+    table.add_row("Health", f"{url}/health  {url}/ready")
+    if settings.identity.identity == "embedded":
+        table.add_row("Sign in", f"{url}/idp/realms/{settings.identity.keycloak_realm}/protocol/openid-connect/token")
+    table.add_row("Database", f"embedded PostgreSQL in {settings.home / 'pgdata'}" if embedded else "CITYLEAD_DATABASE_URL")
+    console.print(table)
+    if settings.server.seed_demo and settings.identity.identity == "embedded":
+        console.print(
+            "\nDemo logins — password [bold]citylead-demo[/], client_id [bold]citylead[/]:\n"
+            "  province_admin@320000   province_supervisor@320000   city_admin@320400\n"
+            "  county_admin@320411     dispatcher@320411            supervisor@320411\n"
+            "  every role as ROLE@CODE at 320400 and its six divisions (README lists them)\n",
+            soft_wrap=True,
+        )
+    console.print("Press Ctrl-C to stop.\n")
+
+
+@main.command()
+@_friendly
+def migrate() -> None:
+    """Create the roles if needed and bring the schema to head (the Helm pre-upgrade job)."""
+    from citylead.runtime import prepare
+
+    runtime = prepare(_load_settings())
+    runtime.stop()
+    console.print("migrations at head")
+
+
+@main.group()
+def registry() -> None:
+    """The administrative-division registry (行政区划名录)."""
+
+
+@registry.command("load")
+@click.argument("code")
+@_friendly
+def registry_load(code: str) -> None:
+    """Register province CODE (e.g. 340000), its cities and county-level divisions."""
+    from citylead.db import Database
+    from citylead.runtime import prepare
+    from tenants.registry import load_province
+
+    runtime = prepare(_load_settings())
+
+    async def run() -> Any:
+        owner = Database(runtime.urls.owner, role=runtime.urls.owner_role, pool_size=1)
+        try:
+            async with owner.transaction(None) as s:
+                return await load_province(s, code)
+        finally:
+            await owner.dispose()
+
+    try:
+        with console.status(f"Loading province {code}…"):
+            report = asyncio.run(run())
+    finally:
+        runtime.stop()
+    table = Table(title=f"Province {code}: {report.created} registered, {report.updated} refreshed")
+    table.add_column("level")
+    table.add_column("count", justify="right")
+    for level, n in sorted(report.by_level.items()):
+        table.add_row(level, str(n))
+    console.print(table)

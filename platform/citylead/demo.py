@@ -1,0 +1,117 @@
+"""The demo province: Jiangsu registered, three cities live, one demo user per role and level.
+
+Every demo user is ``ROLE@CODE`` with the password ``citylead-demo``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from citylead.db import Database
+from citylead.identity.idp import directory
+from citylead.identity.passwords import hash_password
+from citylead.identity.principal import Role
+from tenants.models import Tenant, TenantStatus
+from tenants.registry import LoadReport, load_province
+
+__all__ = ["DEMO_PASSWORD", "DEMO_PROVINCE", "DemoUser", "demo_users", "seed_demo", "seed_directory"]
+
+DEMO_PROVINCE = "320000"
+DEMO_PASSWORD = "citylead-demo"  # noqa: S105 - published demo credential, README lists it
+
+# Cities live in the demo, with the date each went live (coverage grows over time).
+LIVE_CITIES = {
+    "320400": datetime(2025, 3, 1, tzinfo=UTC),  # 常州市: the 以市带县 pilot, all six divisions
+    "320200": datetime(2025, 9, 1, tzinfo=UTC),  # 无锡市
+    "320500": datetime(2026, 4, 1, tzinfo=UTC),  # 苏州市
+}
+ONBOARDING_CITIES = ("320100",)  # 南京市: city registered on the platform, divisions not yet
+OPERATIONS = (Role.INTAKE, Role.SHIFT_LEAD, Role.DISPATCHER, Role.DEPARTMENT, Role.SUPERVISOR)
+PILOT_CITY = "320400"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: Role
+    tenant_code: str
+    group_path: str
+
+
+def _group(path: str) -> str:
+    return path.rstrip("/")
+
+
+def demo_users(tenants: list[Tenant]) -> list[DemoUser]:
+    """Province: admin and supervisor. Live cities: an admin (the pilot city: its command centre
+    too). Live divisions: an admin (the pilot city's: every operating role)."""
+    users: list[DemoUser] = []
+
+    def add(role: Role, t: Tenant) -> None:
+        users.append(DemoUser(f"{role.value}@{t.code}", role, t.code, _group(t.path)))
+
+    by_code = {t.code: t for t in tenants}
+    province = by_code[DEMO_PROVINCE]
+    add(Role.PROVINCE_ADMIN, province)
+    add(Role.PROVINCE_SUPERVISOR, province)
+    for city_code in LIVE_CITIES:
+        city = by_code[city_code]
+        add(Role.CITY_ADMIN, city)
+        if city_code == PILOT_CITY:
+            for role in OPERATIONS:
+                add(role, city)
+        for t in sorted((t for t in tenants if t.parent_id == city.id), key=lambda t: t.code):
+            add(Role.COUNTY_ADMIN, t)
+            if city_code == PILOT_CITY:
+                for role in OPERATIONS:
+                    add(role, t)
+    return users
+
+
+async def _go_live(session: AsyncSession) -> None:
+    for city_code, since in LIVE_CITIES.items():
+        city_id = await session.scalar(select(Tenant.id).where(Tenant.code == city_code))
+        await session.execute(
+            update(Tenant)
+            .where((Tenant.id == city_id) | (Tenant.parent_id == city_id))
+            .values(status=TenantStatus.LIVE, live_since=since, version=Tenant.version + 1)
+        )
+    await session.execute(
+        update(Tenant).where(Tenant.code.in_(ONBOARDING_CITIES)).values(status=TenantStatus.ONBOARDING)
+    )
+    await session.execute(
+        update(Tenant).where(Tenant.code == DEMO_PROVINCE).values(status=TenantStatus.LIVE, live_since=min(LIVE_CITIES.values()))
+    )
+
+
+async def seed_directory(session: AsyncSession, users: list[DemoUser], *, provisioner_secret: str) -> None:
+    """Realm roles, the two clients, and the demo users with their groups (idempotent)."""
+    for role in Role:
+        await directory.ensure_realm_role(session, role.value, role.label)
+    await directory.ensure_client(session, "citylead", public=True, direct_access_grants=True)
+    await directory.ensure_client(
+        session, "citylead-provisioner", public=False, secret=provisioner_secret,
+        direct_access_grants=False, service_account_admin=True,
+    )
+    password_hash = hash_password(DEMO_PASSWORD)  # one hash: all demo users share the published password
+    for u in users:
+        await directory.ensure_user(
+            session, u.username, password_hash=password_hash, first_name=u.role.label,
+            last_name=u.tenant_code, groups=[u.group_path], roles=[u.role.value],
+        )
+
+
+async def seed_demo(owner: Database, *, provisioner_secret: str) -> LoadReport | None:
+    """Seed the demo province if no tenant exists yet; return what the registry load did."""
+    async with owner.transaction(None) as s:
+        if await s.scalar(select(func.count()).select_from(Tenant)):
+            return None
+        report = await load_province(s, DEMO_PROVINCE)
+        await _go_live(s)
+        tenants = list((await s.scalars(select(Tenant))).all())
+        await seed_directory(s, demo_users(tenants), provisioner_secret=provisioner_secret)
+    return report

@@ -1,0 +1,77 @@
+"""Reading the tenant tree within a scope. Fetch by code only through :func:`access_tenant_by_code`.
+
+Row-level security already limits what the transaction sees; these functions scope explicitly as
+well (two locks, not one), so a bug in either alone does not leak another tenant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from tenants.context import TenantContext
+from tenants.errors import NotFound
+from tenants.models import Tenant, TenantLevel, TenantStatus
+
+__all__ = ["TenantPage", "TenantRow", "access_tenant_by_code", "list_tenants"]
+
+_Parent = aliased(Tenant)
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    tenant: Tenant
+    parent_code: str | None
+
+
+@dataclass(frozen=True)
+class TenantPage:
+    items: list[TenantRow]
+    total: int
+    page: int
+    page_size: int
+
+
+def _in_scope(scope: TenantContext) -> Select[tuple[Tenant, str | None]]:
+    return (
+        select(Tenant, _Parent.code)
+        .outerjoin(_Parent, Tenant.parent_id == _Parent.id)
+        .where(Tenant.path.op("^@")(scope.path))
+    )
+
+
+async def access_tenant_by_code(session: AsyncSession, scope: TenantContext, code: str) -> TenantRow:
+    """The tenant ``code`` if it lies in ``scope``'s subtree; otherwise the same NotFound as missing."""
+    row = (await session.execute(_in_scope(scope).where(Tenant.code == code))).first()
+    if row is None:
+        raise NotFound(f"no tenant {code}")
+    return TenantRow(row[0], row[1])
+
+
+async def list_tenants(
+    session: AsyncSession,
+    scope: TenantContext,
+    *,
+    level: TenantLevel | None = None,
+    status: TenantStatus | None = None,
+    parent_code: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> TenantPage:
+    """The scope's subtree (itself included), in tree order, filtered and paginated."""
+    query = _in_scope(scope)
+    if level is not None:
+        query = query.where(Tenant.level == level)
+    if status is not None:
+        query = query.where(Tenant.status == status)
+    if parent_code is not None:
+        parent = await access_tenant_by_code(session, scope, parent_code)
+        query = query.where(Tenant.parent_id == parent.tenant.id)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (
+        await session.execute(query.order_by(Tenant.path).limit(page_size).offset((page - 1) * page_size))
+    ).all()
+    return TenantPage([TenantRow(r[0], r[1]) for r in rows], int(total or 0), page, page_size)
