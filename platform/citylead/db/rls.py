@@ -8,9 +8,12 @@ from __future__ import annotations
 
 __all__ = ["TENANT_ID", "VISIBLE", "LINEAGE", "tenant_owned_rls"]
 
-TENANT_ID = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
-VISIBLE = "NULLIF(current_setting('app.visible', true), '')::uuid[]"
-LINEAGE = "NULLIF(current_setting('app.lineage', true), '')::uuid[]"
+# Each setting is wrapped in a scalar subquery so PostgreSQL evaluates it once per statement (an
+# InitPlan) instead of parsing the id array again for every row (measured: ~55 µs a row). The
+# outer cast keeps ``= ANY(...)`` an array comparison rather than the ``ANY (subquery)`` form.
+TENANT_ID = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)"
+VISIBLE = "(SELECT NULLIF(current_setting('app.visible', true), '')::uuid[])::uuid[]"
+LINEAGE = "(SELECT NULLIF(current_setting('app.lineage', true), '')::uuid[])::uuid[]"
 
 
 def tenant_owned_rls(table: str, *, read: str = "visible", writable: bool = True) -> list[str]:
