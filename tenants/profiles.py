@@ -42,11 +42,15 @@ def _enum(e: type[enum.Enum], name: str) -> Enum:
 class TenantProfile(Base):
     __tablename__ = "tenant_profiles"
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True
+    )
     contact_name: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     contact_email: Mapped[str | None] = mapped_column(String(255))
-    supervision_mode: Mapped[SupervisionMode | None] = mapped_column(_enum(SupervisionMode, "supervision_mode"))
+    supervision_mode: Mapped[SupervisionMode | None] = mapped_column(
+        _enum(SupervisionMode, "supervision_mode")
+    )
     command_mode: Mapped[CommandMode | None] = mapped_column(_enum(CommandMode, "command_mode"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by: Mapped[str | None] = mapped_column(String(255))

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenants.errors import InvalidInput, NotFound
 from tenants.models import TenantLevel
 
-__all__ = ["Division", "LoadReport", "divisions_of", "load_province", "level_of_division"]
+__all__ = ["Division", "LoadReport", "divisions_of", "level_of_division", "load_province"]
 
 _GEOD = Geod(ellps="GRS80")
 
@@ -77,7 +77,9 @@ def _geometry(feature: dict[str, Any]) -> tuple[dict[str, Any], float]:
         geom = geom.buffer(0)
     area, _ = _GEOD.geometry_area_perimeter(geom)
     g = mapping(geom)
-    return {"type": g["type"], "coordinates": _round(json.loads(json.dumps(g["coordinates"])))}, abs(area) / 1e6
+    return {"type": g["type"], "coordinates": _round(json.loads(json.dumps(g["coordinates"])))}, abs(
+        area
+    ) / 1e6
 
 
 def divisions_of(province_code: str) -> Iterator[Division]:
@@ -93,7 +95,9 @@ def divisions_of(province_code: str) -> Iterator[Division]:
         raise NotFound(f"no province {province_code} in the administrative-division data")
     prov = provinces[0]
     boundary, area = _geometry(prov)
-    yield Division(province_code, prov["properties"]["name"], TenantLevel.PROVINCE, f"/{pp}/", None, area, boundary)
+    yield Division(
+        province_code, prov["properties"]["name"], TenantLevel.PROVINCE, f"/{pp}/", None, area, boundary
+    )
 
     city_codes: set[str] = set()
     for f in sorted(_features("city"), key=lambda f: f["properties"]["gb"]):
@@ -105,8 +109,13 @@ def divisions_of(province_code: str) -> Iterator[Division]:
         city_codes.add(code)
         boundary, area = _geometry(f)
         yield Division(
-            code, f["properties"]["name"], TenantLevel.PREFECTURE_CITY, f"/{pp}/{code[:4]}/",
-            province_code, area, boundary,
+            code,
+            f["properties"]["name"],
+            TenantLevel.PREFECTURE_CITY,
+            f"/{pp}/{code[:4]}/",
+            province_code,
+            area,
+            boundary,
         )
 
     for f in sorted(_features("district"), key=lambda f: f["properties"]["gb"]):
@@ -137,7 +146,9 @@ _UPSERT = text(
 )
 
 
-async def load_province(session: AsyncSession, province_code: str, divisions: Iterable[Division] | None = None) -> LoadReport:
+async def load_province(
+    session: AsyncSession, province_code: str, divisions: Iterable[Division] | None = None
+) -> LoadReport:
     """Register (or refresh) a province, its cities and divisions. Status is never changed here.
 
     Runs as the owner role: registering tenants is maintenance, not a tenant's own action.
@@ -147,8 +158,13 @@ async def load_province(session: AsyncSession, province_code: str, divisions: It
         created = await session.scalar(
             _UPSERT,
             {
-                "code": d.code, "parent_code": d.parent_code, "path": d.path, "level": d.level.value,
-                "name": d.name, "area": round(d.area_km2, 2), "boundary": json.dumps(d.boundary),
+                "code": d.code,
+                "parent_code": d.parent_code,
+                "path": d.path,
+                "level": d.level.value,
+                "name": d.name,
+                "area": round(d.area_km2, 2),
+                "boundary": json.dumps(d.boundary),
             },
         )
         if created:

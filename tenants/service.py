@@ -35,7 +35,7 @@ class TenantPage:
     page_size: int
 
 
-def _in_scope(scope: TenantContext) -> Select[tuple[Tenant, str | None]]:
+def _in_scope(scope: TenantContext) -> Select[Tenant, str]:
     return (
         select(Tenant, _Parent.code)
         .outerjoin(_Parent, Tenant.parent_id == _Parent.id)
@@ -48,7 +48,8 @@ async def access_tenant_by_code(session: AsyncSession, scope: TenantContext, cod
     row = (await session.execute(_in_scope(scope).where(Tenant.code == code))).first()
     if row is None:
         raise NotFound(f"no tenant {code}")
-    return TenantRow(row[0], row[1])
+    tenant, parent_code = row
+    return TenantRow(tenant, parent_code)
 
 
 async def list_tenants(
@@ -74,4 +75,4 @@ async def list_tenants(
     rows = (
         await session.execute(query.order_by(Tenant.path).limit(page_size).offset((page - 1) * page_size))
     ).all()
-    return TenantPage([TenantRow(r[0], r[1]) for r in rows], int(total or 0), page, page_size)
+    return TenantPage([TenantRow(t, parent) for t, parent in rows], int(total or 0), page, page_size)

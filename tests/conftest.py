@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL, migrated, with the application role and the owner.
+"""Shared fixtures: a real PostgreSQL, migrated, with the application role and the owner; the
+real app in embedded identity mode, and a token minter.
 
 The server is ``CITYLEAD_TEST_DATABASE_URL`` when set (a superuser URL: CI points it at the local
 PostgreSQL service), else an embedded one in a temporary directory. Each test session gets a
@@ -14,15 +15,22 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
+from citylead.api.app import create_app
 from citylead.db import Database
 from citylead.db.migrate import upgrade
 from citylead.db.roles import DatabaseUrls, bootstrap, to_asyncpg
+from citylead.identity.keys import SigningKeys
+from citylead.settings import Settings
 from tenants.models import Tenant
 from tenants.registry import load_province
+from tests.support import PUBLIC_URL, Mint, claims_for
 
 APP_ROLE = "citylead_app"
 OWNER_ROLE = "citylead_owner"
@@ -91,3 +99,33 @@ async def registry(owner_db: Database) -> dict[str, Tenant]:
     async with owner_db.transaction(None) as s:
         rows = (await s.scalars(select(Tenant))).all()
     return {t.code: t for t in rows}
+
+
+@pytest.fixture(scope="session")
+def signing_keys() -> SigningKeys:
+    return SigningKeys.generate()
+
+
+@pytest.fixture(scope="session")
+def app(database_urls: DatabaseUrls, signing_keys: SigningKeys, registry: dict[str, Tenant]) -> Litestar:
+    settings = Settings()
+    settings.server = settings.server.model_copy(update={"public_url": PUBLIC_URL})
+    settings.identity = settings.identity.model_copy(update={"identity": "embedded"})
+    return create_app(settings, app_database_url=database_urls.app, keys=signing_keys)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url=PUBLIC_URL) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def mint(signing_keys: SigningKeys) -> Mint:
+    """``mint("county_admin", "/32/3204/320411")`` → a valid signed access token."""
+
+    def _mint(role: str, group: str, *, keys: SigningKeys | None = None, **overrides: Any) -> str:
+        code = group.rstrip("/").rsplit("/", 1)[-1].ljust(6, "0")
+        return (keys or signing_keys).sign(claims_for(f"{role}@{code}", [role], group, **overrides))
+
+    return _mint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import socket
@@ -104,20 +105,26 @@ def up(host: str | None, port: int | None) -> None:
         app = create_app(settings, app_database_url=runtime.urls.app, keys=keys)
         _banner(settings, embedded=embedded, seconds=time.monotonic() - started)
         config = uvicorn.Config(
-            app, host=settings.server.host, port=settings.server.port, log_level=settings.server.log_level,
-            lifespan="on", access_log=False,
+            app,
+            host=settings.server.host,
+            port=settings.server.port,
+            log_level=settings.server.log_level,
+            lifespan="on",
+            access_log=False,
         )
         server = uvicorn.Server(config)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
             server.run()
-        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a normal stop
-            pass
         if not server.started:
-            raise click.ClickException(f"the server could not start on {settings.server.host}:{settings.server.port}")
+            raise click.ClickException(
+                f"the server could not start on {settings.server.host}:{settings.server.port}"
+            )
     finally:
         with console.status("Stopping…"):
             runtime.stop()
-        console.print("citylead stopped; data kept in " + (str(settings.home) if embedded else "the database"))
+        console.print(
+            "citylead stopped; data kept in " + (str(settings.home) if embedded else "the database")
+        )
 
 
 async def _seed(runtime: Any, settings: Settings, seed_demo: Any, provisioner_secret: Any) -> Any:
@@ -137,8 +144,13 @@ def _banner(settings: Settings, *, embedded: bool, seconds: float) -> None:
     table.add_row("API", f"{url}/api/v1/  (OpenAPI: {url}/schema)")
     table.add_row("Health", f"{url}/health  {url}/ready")
     if settings.identity.identity == "embedded":
-        table.add_row("Sign in", f"{url}/idp/realms/{settings.identity.keycloak_realm}/protocol/openid-connect/token")
-    table.add_row("Database", f"embedded PostgreSQL in {settings.home / 'pgdata'}" if embedded else "CITYLEAD_DATABASE_URL")
+        table.add_row(
+            "Sign in", f"{url}/idp/realms/{settings.identity.keycloak_realm}/protocol/openid-connect/token"
+        )
+    table.add_row(
+        "Database",
+        f"embedded PostgreSQL in {settings.home / 'pgdata'}" if embedded else "CITYLEAD_DATABASE_URL",
+    )
     console.print(table)
     if settings.server.seed_demo and settings.identity.identity == "embedded":
         console.print(

@@ -84,7 +84,9 @@ async def _go_live(session: AsyncSession) -> None:
         update(Tenant).where(Tenant.code.in_(ONBOARDING_CITIES)).values(status=TenantStatus.ONBOARDING)
     )
     await session.execute(
-        update(Tenant).where(Tenant.code == DEMO_PROVINCE).values(status=TenantStatus.LIVE, live_since=min(LIVE_CITIES.values()))
+        update(Tenant)
+        .where(Tenant.code == DEMO_PROVINCE)
+        .values(status=TenantStatus.LIVE, live_since=min(LIVE_CITIES.values()))
     )
 
 
@@ -94,14 +96,23 @@ async def seed_directory(session: AsyncSession, users: list[DemoUser], *, provis
         await directory.ensure_realm_role(session, role.value, role.label)
     await directory.ensure_client(session, "citylead", public=True, direct_access_grants=True)
     await directory.ensure_client(
-        session, "citylead-provisioner", public=False, secret=provisioner_secret,
-        direct_access_grants=False, service_account_admin=True,
+        session,
+        "citylead-provisioner",
+        public=False,
+        secret=provisioner_secret,
+        direct_access_grants=False,
+        service_account_admin=True,
     )
     password_hash = hash_password(DEMO_PASSWORD)  # one hash: all demo users share the published password
     for u in users:
         await directory.ensure_user(
-            session, u.username, password_hash=password_hash, first_name=u.role.label,
-            last_name=u.tenant_code, groups=[u.group_path], roles=[u.role.value],
+            session,
+            u.username,
+            password_hash=password_hash,
+            first_name=u.role.label,
+            last_name=u.tenant_code,
+            groups=[u.group_path],
+            roles=[u.role.value],
         )
 
 

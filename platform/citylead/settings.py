@@ -69,7 +69,9 @@ class ServerSettings(BaseSettings):
     home: Path = Field(default=Path(".citylead"), description="Data directory (embedded database, keys).")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    public_url: str | None = Field(default=None, description="Base URL clients use; default http://host:port.")
+    public_url: str | None = Field(
+        default=None, description="Base URL clients use; default http://host:port."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     seed_demo: bool = Field(default=True, description="Seed the demo province into an empty database.")
 

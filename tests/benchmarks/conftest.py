@@ -7,8 +7,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-pytest_plugins = ["tests.integration.conftest"]
-
 
 @dataclass
 class Figure:

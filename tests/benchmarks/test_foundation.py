@@ -10,7 +10,7 @@ from sqlalchemy import text
 from citylead.db import Database
 from tenants.context import TenantContext
 from tests.benchmarks.conftest import measure, report
-from tests.integration.conftest import Mint, bearer
+from tests.support import Mint, bearer
 
 pytestmark = pytest.mark.benchmark
 
@@ -25,7 +25,7 @@ async def test_tenant_context_cost(app_db: Database, registry: dict[str, object]
         async with app_db.transaction(None) as s:
             await s.execute(text("SELECT 1"))
 
-    def entering(path: str):  # noqa: ANN202
+    def entering(path: str):
         async def run() -> None:
             async with app_db.transaction(TenantContext(path)) as s:
                 await s.execute(text("SELECT 1"))

@@ -39,7 +39,10 @@ class Up:
         self.log = home.parent / f"up-{port}-{time.monotonic_ns()}.log"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "citylead", "up", "--port", str(port)],
-            env=_env(home), stdout=self.log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=_env(home),
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
 
     def output(self) -> str:
@@ -86,7 +89,12 @@ def running(home: Path) -> Iterator[Up]:
 def _sign_in(base: str, username: str) -> str:
     resp = httpx.post(
         base + TOKEN,
-        data={"grant_type": "password", "client_id": "citylead", "username": username, "password": "citylead-demo"},
+        data={
+            "grant_type": "password",
+            "client_id": "citylead",
+            "username": username,
+            "password": "citylead-demo",
+        },
         timeout=10,
     )
     assert resp.status_code == 200, resp.text
@@ -98,7 +106,9 @@ def test_sign_in_and_list_tenants(running: Up) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     me = httpx.get(f"{running.base}/api/v1/me", headers=headers).json()
     assert me["tenant"]["code"] == "320000" and me["tenant"]["name"] == "江苏省"
-    body = httpx.get(f"{running.base}/api/v1/tenants?level=prefecture_city&page_size=100", headers=headers).json()
+    body = httpx.get(
+        f"{running.base}/api/v1/tenants?level=prefecture_city&page_size=100", headers=headers
+    ).json()
     assert body["total"] == 13
     live = httpx.get(f"{running.base}/api/v1/tenants?status=live&page_size=500", headers=headers).json()
     live_codes = {t["code"] for t in live["items"]}
@@ -113,8 +123,15 @@ def test_a_county_user_sees_only_its_county(running: Up) -> None:
 
 
 def test_wrong_password_is_refused(running: Up) -> None:
-    resp = httpx.post(running.base + TOKEN, data={"grant_type": "password", "client_id": "citylead",
-                                                  "username": "city_admin@320400", "password": "nope"})
+    resp = httpx.post(
+        running.base + TOKEN,
+        data={
+            "grant_type": "password",
+            "client_id": "citylead",
+            "username": "city_admin@320400",
+            "password": "nope",
+        },
+    )
     assert resp.status_code == 401 and resp.json()["error"] == "invalid_grant"
 
 
@@ -131,12 +148,11 @@ def test_ctrl_c_stops_cleanly_and_a_second_start_keeps_the_data(running: Up, hom
     assert not (home / "pgdata" / "postmaster.pid").exists()  # the embedded server stopped too
     again = Up(home, _free_port())
     try:
-        seconds = again.wait_ready()
+        again.wait_ready()
         token = _sign_in(again.base, "city_admin@320400")  # same users, same signing key
         body = httpx.get(f"{again.base}/api/v1/tenants", headers={"Authorization": f"Bearer {token}"}).json()
         assert body["total"] == 7
         assert "Registered province" not in again.output()  # not seeded twice
-        print(f"restart ready in {seconds:.1f} s")
     finally:
         assert again.stop() == 0
 
@@ -148,7 +164,11 @@ def test_port_in_use_is_a_clear_message(tmp_path: Path) -> None:
         port = s.getsockname()[1]
         proc = subprocess.run(
             [sys.executable, "-m", "citylead", "up", "--port", str(port)],
-            env=_env(tmp_path / "home"), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+            env=_env(tmp_path / "home"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
         )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -160,7 +180,11 @@ def test_unusable_data_directory_is_a_clear_message(tmp_path: Path) -> None:
     not_a_dir.write_text("x")
     proc = subprocess.run(
         [sys.executable, "-m", "citylead", "up", "--port", str(_free_port())],
-        env=_env(not_a_dir / "home"), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env=_env(not_a_dir / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1

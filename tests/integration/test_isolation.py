@@ -33,10 +33,14 @@ async def own_rows(owner_db: Database, registry: dict[str, Tenant]) -> uuid.UUID
     async with owner_db.transaction(None) as s:
         await s.execute(text("DELETE FROM tenant_profiles WHERE tenant_id = :t"), {"t": tid})
         await s.execute(
-            text("INSERT INTO tenant_profiles (tenant_id, contact_name) VALUES (:t, '新北区城管')"), {"t": tid}
+            text("INSERT INTO tenant_profiles (tenant_id, contact_name) VALUES (:t, '新北区城管')"),
+            {"t": tid},
         )
         await s.execute(
-            text("INSERT INTO audit_events (tenant_id, actor, action, subject) VALUES (:t, 'x', 'seed', 'isolation')"),
+            text(
+                "INSERT INTO audit_events (tenant_id, actor, action, subject) "
+                "VALUES (:t, 'x', 'seed', 'isolation')"
+            ),
             {"t": tid},
         )
     return tid
@@ -44,7 +48,9 @@ async def own_rows(owner_db: Database, registry: dict[str, Tenant]) -> uuid.UUID
 
 async def _count(db: Database, ctx: TenantContext | None, table: str, tid: uuid.UUID) -> int:
     async with db.transaction(ctx) as s:
-        return int(await s.scalar(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"), {"t": tid}) or 0)
+        return int(
+            await s.scalar(text(f"SELECT count(*) FROM {table} WHERE tenant_id = :t"), {"t": tid}) or 0
+        )
 
 
 @pytest.mark.parametrize("table", ["tenant_profiles", "audit_events"])
@@ -84,14 +90,15 @@ async def test_others_cannot_update_or_delete_it(
             text("UPDATE tenant_profiles SET contact_name = 'intruder' WHERE tenant_id = :t"), {"t": own_rows}
         )
         deleted = await s.execute(text("DELETE FROM tenant_profiles WHERE tenant_id = :t"), {"t": own_rows})
-        renamed = await s.execute(
-            text("UPDATE tenants SET name = 'intruder' WHERE id = :t"), {"t": own_rows}
-        )
+        renamed = await s.execute(text("UPDATE tenants SET name = 'intruder' WHERE id = :t"), {"t": own_rows})
     assert (updated.rowcount, deleted.rowcount, renamed.rowcount) == (0, 0, 0)  # type: ignore[attr-defined]
     async with owner_db.transaction(None) as s:
-        assert await s.scalar(
-            text("SELECT contact_name FROM tenant_profiles WHERE tenant_id = :t"), {"t": own_rows}
-        ) == "新北区城管"
+        assert (
+            await s.scalar(
+                text("SELECT contact_name FROM tenant_profiles WHERE tenant_id = :t"), {"t": own_rows}
+            )
+            == "新北区城管"
+        )
         assert await s.scalar(text("SELECT name FROM tenants WHERE id = :t"), {"t": own_rows}) == "新北区"
 
 
@@ -115,24 +122,31 @@ async def test_owner_tenant_can_write_its_own_rows(app_db: Database, own_rows: u
         bind_context(session.sync_session, TenantContext(OWN))
         async with session.begin() as tx:
             r = await session.execute(
-                text("UPDATE tenant_profiles SET contact_name = 'changed' WHERE tenant_id = :t"), {"t": own_rows}
+                text("UPDATE tenant_profiles SET contact_name = 'changed' WHERE tenant_id = :t"),
+                {"t": own_rows},
             )
             assert r.rowcount == 1  # type: ignore[attr-defined]
             await session.execute(
-                text("INSERT INTO audit_events (tenant_id, actor, action, subject) VALUES (:t, 'a', 'b', 'c')"),
+                text(
+                    "INSERT INTO audit_events (tenant_id, actor, action, subject) VALUES (:t, 'a', 'b', 'c')"
+                ),
                 {"t": own_rows},
             )
             await tx.rollback()
 
 
 @pytest.mark.parametrize("sql", ["UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"])
-async def test_audit_events_are_append_only_even_for_their_tenant(app_db: Database, own_rows: uuid.UUID, sql: str) -> None:
+async def test_audit_events_are_append_only_even_for_their_tenant(
+    app_db: Database, own_rows: uuid.UUID, sql: str
+) -> None:
     with pytest.raises(ProgrammingError, match="permission denied"):
         async with app_db.transaction(TenantContext(OWN)) as s:
             await s.execute(text(sql))
 
 
-async def test_context_does_not_leak_between_pooled_transactions(app_db: Database, own_rows: uuid.UUID) -> None:
+async def test_context_does_not_leak_between_pooled_transactions(
+    app_db: Database, own_rows: uuid.UUID
+) -> None:
     async with app_db.transaction(TenantContext(OWN)) as s:
         assert await s.scalar(text("SELECT current_setting('app.tenant_id', true)")) == str(own_rows)
     for _ in range(4):  # the pool hands back the same connections

@@ -48,8 +48,11 @@ async def _tables(db: Database) -> dict[str, dict[str, object]]:
 async def test_every_table_is_classified(owner_db: Database) -> None:
     tables = await _tables(owner_db)
     unclassified = [
-        name for name, t in tables.items()
-        if not t["has_tenant"] and name != TREE and name not in SHARED_TABLES
+        name
+        for name, t in tables.items()
+        if not t["has_tenant"]
+        and name != TREE
+        and name not in SHARED_TABLES
         and name.split(".")[0] not in SHARED_SCHEMAS
     ]
     assert unclassified == []
@@ -61,7 +64,9 @@ async def test_tenant_owned_tables_force_rls_and_lead_their_key_with_tenant_id(o
     assert {"public.audit_events", "public.tenant_profiles"} <= owned.keys()
     for name, t in owned.items():
         assert t["relrowsecurity"] and t["relforcerowsecurity"], f"{name}: RLS not enabled and forced"
-        assert t["pk"] and t["pk"][0] == "tenant_id", f"{name}: primary key {t['pk']} does not lead with tenant_id"
+        assert t["pk"] and t["pk"][0] == "tenant_id", (
+            f"{name}: primary key {t['pk']} does not lead with tenant_id"
+        )
     tree = tables[TREE]
     assert tree["relrowsecurity"] and tree["relforcerowsecurity"]
 
@@ -69,9 +74,10 @@ async def test_tenant_owned_tables_force_rls_and_lead_their_key_with_tenant_id(o
 async def test_foreign_keys_between_tenant_owned_tables_include_tenant_id(owner_db: Database) -> None:
     async with owner_db.transaction(None) as s:
         fks = (
-            await s.execute(
-                text(
-                    """
+            (
+                await s.execute(
+                    text(
+                        """
                     SELECT con.conname, src.relname AS src, dst.relname AS dst,
                            ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = con.conrelid
                                  AND attnum = ANY(con.conkey)) AS cols,
@@ -85,9 +91,12 @@ async def test_foreign_keys_between_tenant_owned_tables_include_tenant_id(owner_
                       JOIN pg_namespace n ON n.oid = src.relnamespace
                      WHERE con.contype = 'f' AND n.nspname = 'public'
                     """
+                    )
                 )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
     between_owned = [f for f in fks if f["src_owned"] and f["dst_owned"]]
     offenders = [f["conname"] for f in between_owned if "tenant_id" not in f["cols"]]
     assert offenders == []
@@ -103,9 +112,7 @@ async def test_application_role_cannot_bypass_rls(owner_db: Database) -> None:
                 text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'citylead_app'")
             )
         ).one()
-        owns = await s.scalar(
-            text("SELECT count(*) FROM pg_tables WHERE tableowner = 'citylead_app'")
-        )
+        owns = await s.scalar(text("SELECT count(*) FROM pg_tables WHERE tableowner = 'citylead_app'"))
     assert tuple(row) == (False, False)
     assert owns == 0
 
@@ -116,8 +123,10 @@ def test_migrations_match_the_models(database_urls: DatabaseUrls) -> None:
         try:
             async with engine.connect() as conn:
                 return await conn.run_sync(
-                    lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True,
-                                                                                  "include_schemas": True}), metadata)
+                    lambda c: compare_metadata(
+                        MigrationContext.configure(c, opts={"compare_type": True, "include_schemas": True}),
+                        metadata,
+                    )
                 )
         finally:
             await engine.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy import select, text, update
 from citylead.db import Database
 from tenants.audit import AuditEvent
 from tenants.models import Tenant, TenantStatus
-from tests.integration.conftest import Mint, bearer
+from tests.support import Mint, bearer
 
 Client = AsyncTestClient[Litestar]
 
@@ -22,7 +22,9 @@ async def changzhou_live(owner_db: Database, registry: dict[str, Tenant]) -> Non
     async with owner_db.transaction(None) as s:
         city = registry["320400"].id
         await s.execute(
-            update(Tenant).where((Tenant.id == city) | (Tenant.parent_id == city)).values(status=TenantStatus.LIVE)
+            update(Tenant)
+            .where((Tenant.id == city) | (Tenant.parent_id == city))
+            .values(status=TenantStatus.LIVE)
         )
 
 
@@ -35,7 +37,9 @@ def _problem(resp: Any, status: int) -> dict[str, Any]:
 
 
 async def test_province_sees_the_whole_province_and_nothing_else(client: Client, mint: Mint) -> None:
-    resp = await client.get("/api/v1/tenants?page_size=500", headers=bearer(mint("province_supervisor", "/32")))
+    resp = await client.get(
+        "/api/v1/tenants?page_size=500", headers=bearer(mint("province_supervisor", "/32"))
+    )
     body = resp.json()
     assert body["total"] == 109  # Jiangsu: 1 province + 13 cities + 95 county-level divisions
     codes = [t["code"] for t in body["items"]]
@@ -45,10 +49,18 @@ async def test_province_sees_the_whole_province_and_nothing_else(client: Client,
 async def test_city_sees_itself_and_its_divisions(client: Client, mint: Mint) -> None:
     body = (await client.get("/api/v1/tenants", headers=bearer(mint("city_admin", "/32/3204")))).json()
     assert [t["code"] for t in body["items"]] == [
-        "320400", "320402", "320404", "320411", "320412", "320413", "320481",
+        "320400",
+        "320402",
+        "320404",
+        "320411",
+        "320412",
+        "320413",
+        "320481",
     ]
     liyang = body["items"][-1]
-    assert liyang["name"] == "溧阳市" and liyang["level"] == "county_city" and liyang["level_label"] == "县级市"
+    assert (
+        liyang["name"] == "溧阳市" and liyang["level"] == "county_city" and liyang["level_label"] == "县级市"
+    )
     assert liyang["parent_code"] == "320400" and liyang["path"] == "/32/3204/320481/"
     assert 1400 < liyang["area_km2"] < 1650
 
@@ -70,7 +82,9 @@ async def test_county_sees_only_itself(client: Client, mint: Mint) -> None:
     ],
 )
 async def test_filters(client: Client, mint: Mint, query: str, expected_total: int) -> None:
-    body = (await client.get(f"/api/v1/tenants?{query}", headers=bearer(mint("province_admin", "/32")))).json()
+    body = (
+        await client.get(f"/api/v1/tenants?{query}", headers=bearer(mint("province_admin", "/32")))
+    ).json()
     assert body["total"] == expected_total
 
 
@@ -85,16 +99,28 @@ async def test_pagination_is_stable_and_complete(client: Client, mint: Mint) -> 
 
 
 async def test_parent_outside_the_subtree_is_404(client: Client, mint: Mint) -> None:
-    _problem(await client.get("/api/v1/tenants?parent=320500", headers=bearer(mint("city_admin", "/32/3204"))), 404)
+    _problem(
+        await client.get("/api/v1/tenants?parent=320500", headers=bearer(mint("city_admin", "/32/3204"))), 404
+    )
 
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("page_size=0", "page_size"), ("page_size=501", "page_size"), ("page=0", "page"),
-     ("level=galaxy", "level"), ("parent=32", "parent"), ("status=maybe", "status")],
+    [
+        ("page_size=0", "page_size"),
+        ("page_size=501", "page_size"),
+        ("page=0", "page"),
+        ("level=galaxy", "level"),
+        ("parent=32", "parent"),
+        ("status=maybe", "status"),
+    ],
 )
-async def test_bad_query_is_a_problem_naming_the_field(client: Client, mint: Mint, query: str, field: str) -> None:
-    body = _problem(await client.get(f"/api/v1/tenants?{query}", headers=bearer(mint("province_admin", "/32"))), 400)
+async def test_bad_query_is_a_problem_naming_the_field(
+    client: Client, mint: Mint, query: str, field: str
+) -> None:
+    body = _problem(
+        await client.get(f"/api/v1/tenants?{query}", headers=bearer(mint("province_admin", "/32"))), 400
+    )
     assert [e["field"] for e in body["errors"]] == [field]
     assert body["errors"][0]["rule"]
 
@@ -102,8 +128,11 @@ async def test_bad_query_is_a_problem_naming_the_field(client: Client, mint: Min
 async def test_detail_has_the_boundary(client: Client, mint: Mint) -> None:
     body = (await client.get("/api/v1/tenants/320411", headers=bearer(mint("city_admin", "/32/3204")))).json()
     assert body["name"] == "新北区" and body["boundary"]["type"] in ("Polygon", "MultiPolygon")
-    lon, lat = body["boundary"]["coordinates"][0][0][0] if body["boundary"]["type"] == "MultiPolygon" \
+    lon, lat = (
+        body["boundary"]["coordinates"][0][0][0]
+        if body["boundary"]["type"] == "MultiPolygon"
         else body["boundary"]["coordinates"][0][0]
+    )
     assert 119.5 < lon < 120.5 and 31.5 < lat < 32.3  # 常州市新北区
 
 
@@ -126,8 +155,13 @@ async def test_unexpected_errors_are_problems_without_internals(app: Litestar, c
 
 # --- profiles: an action with optimistic locking, an audit row, and write isolation ---------------
 
-PROFILE = {"contact_name": "王科长", "contact_phone": "0519-85588000", "contact_email": "cg@xinbei.example.cn",
-           "supervision_mode": "city", "command_mode": "own"}
+PROFILE = {
+    "contact_name": "王科长",
+    "contact_phone": "0519-85588000",
+    "contact_email": "cg@xinbei.example.cn",
+    "supervision_mode": "city",
+    "command_mode": "own",
+}
 
 
 async def _get_version(client: Client, headers: dict[str, str], code: str) -> int:
@@ -137,24 +171,38 @@ async def _get_version(client: Client, headers: dict[str, str], code: str) -> in
 async def test_profile_update_writes_and_audits(client: Client, mint: Mint, owner_db: Database) -> None:
     headers = bearer(mint("county_admin", "/32/3204/320412"))
     version = await _get_version(client, headers, "320412")
-    resp = await client.put("/api/v1/tenants/320412/profile", headers=headers, json={"version": version, **PROFILE})
+    resp = await client.put(
+        "/api/v1/tenants/320412/profile", headers=headers, json={"version": version, **PROFILE}
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["version"] == version + 1 and resp.json()["updated_by"] == "county_admin@320412"
     async with owner_db.transaction(None) as s:
-        event = (await s.scalars(
-            select(AuditEvent).where(AuditEvent.subject == "tenant:320412").order_by(AuditEvent.at.desc())
-        )).first()
-    assert event is not None and event.action == "tenant.profile_updated" and event.actor == "county_admin@320412"
+        event = (
+            await s.scalars(
+                select(AuditEvent).where(AuditEvent.subject == "tenant:320412").order_by(AuditEvent.at.desc())
+            )
+        ).first()
+    assert (
+        event is not None
+        and event.action == "tenant.profile_updated"
+        and event.actor == "county_admin@320412"
+    )
     assert event.data["changes"]["contact_name"] == "王科长"
 
 
 async def test_stale_version_is_409_not_a_lost_update(client: Client, mint: Mint) -> None:
     headers = bearer(mint("county_admin", "/32/3204/320413"))
     version = await _get_version(client, headers, "320413")
-    first = await client.put("/api/v1/tenants/320413/profile", headers=headers,
-                             json={"version": version, **PROFILE, "contact_name": "甲"})
-    second = await client.put("/api/v1/tenants/320413/profile", headers=headers,
-                              json={"version": version, **PROFILE, "contact_name": "乙"})
+    first = await client.put(
+        "/api/v1/tenants/320413/profile",
+        headers=headers,
+        json={"version": version, **PROFILE, "contact_name": "甲"},
+    )
+    second = await client.put(
+        "/api/v1/tenants/320413/profile",
+        headers=headers,
+        json={"version": version, **PROFILE, "contact_name": "乙"},
+    )
     assert first.status_code == 200
     body = _problem(second, 409)
     assert body["current_version"] == version + 1
@@ -165,8 +213,11 @@ async def test_stale_version_is_409_not_a_lost_update(client: Client, mint: Mint
 async def test_bad_profile_is_rejected_whole(client: Client, mint: Mint) -> None:
     headers = bearer(mint("county_admin", "/32/3204/320402"))
     version = await _get_version(client, headers, "320402")
-    resp = await client.put("/api/v1/tenants/320402/profile", headers=headers,
-                            json={"version": version, **PROFILE, "contact_email": "not-an-email"})
+    resp = await client.put(
+        "/api/v1/tenants/320402/profile",
+        headers=headers,
+        json={"version": version, **PROFILE, "contact_email": "not-an-email"},
+    )
     body = _problem(resp, 400)
     assert body["errors"][0]["field"] == "contact_email" and "matching regex" in body["errors"][0]["rule"]
     assert await _get_version(client, headers, "320402") == version  # nothing half-written
@@ -175,24 +226,32 @@ async def test_bad_profile_is_rejected_whole(client: Client, mint: Mint) -> None
 async def test_city_admin_configures_its_county(client: Client, mint: Mint) -> None:
     headers = bearer(mint("city_admin", "/32/3204"))
     version = await _get_version(client, headers, "320481")
-    resp = await client.put("/api/v1/tenants/320481/profile", headers=headers, json={"version": version, **PROFILE})
+    resp = await client.put(
+        "/api/v1/tenants/320481/profile", headers=headers, json={"version": version, **PROFILE}
+    )
     assert resp.status_code == 200 and resp.json()["updated_by"] == "city_admin@320400"
 
 
 @pytest.mark.parametrize(
     ("role", "group", "status"),
-    [("county_admin", "/32/3204/320411", 404),  # sibling county
-     ("city_admin", "/32/3205", 404),  # other city
-     ("dispatcher", "/32/3204/320404", 403)],  # its own tenant, but not an administrator
+    [
+        ("county_admin", "/32/3204/320411", 404),  # sibling county
+        ("city_admin", "/32/3205", 404),  # other city
+        ("dispatcher", "/32/3204/320404", 403),
+    ],  # its own tenant, but not an administrator
 )
 async def test_others_cannot_change_a_profile(
     client: Client, mint: Mint, owner_db: Database, role: str, group: str, status: int
 ) -> None:
-    resp = await client.put("/api/v1/tenants/320404/profile", headers=bearer(mint(role, group)),
-                            json={"version": 0, **PROFILE})
+    resp = await client.put(
+        "/api/v1/tenants/320404/profile", headers=bearer(mint(role, group)), json={"version": 0, **PROFILE}
+    )
     _problem(resp, status)
     async with owner_db.transaction(None) as s:
-        n = await s.scalar(text(
-            "SELECT count(*) FROM tenant_profiles p JOIN tenants t ON t.id = p.tenant_id WHERE t.code = '320404'"
-        ))
+        n = await s.scalar(
+            text(
+                "SELECT count(*) FROM tenant_profiles p JOIN tenants t ON t.id = p.tenant_id "
+                "WHERE t.code = '320404'"
+            )
+        )
     assert n == 0

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from citylead.identity.keys import SigningKeys
-from tests.integration.conftest import Mint, bearer, claims_for
+from tests.support import Mint, bearer, claims_for
 
 COUNTY = "/32/3204/320411"
 
@@ -45,8 +45,10 @@ async def test_expired_token(client: AsyncTestClient[Litestar], mint: Mint) -> N
 
 
 async def test_wrong_audience(client: AsyncTestClient[Litestar], mint: Mint) -> None:
-    _assert_401(await client.get("/api/v1/me", headers=bearer(mint("county_admin", COUNTY, aud="account"))),
-                "not for this service")
+    _assert_401(
+        await client.get("/api/v1/me", headers=bearer(mint("county_admin", COUNTY, aud="account"))),
+        "not for this service",
+    )
 
 
 async def test_wrong_issuer(client: AsyncTestClient[Litestar], mint: Mint) -> None:
@@ -76,13 +78,17 @@ async def test_unsigned_and_symmetric_tokens_are_refused(client: AsyncTestClient
 
 
 async def test_refresh_token_is_not_an_access_token(client: AsyncTestClient[Litestar], mint: Mint) -> None:
-    _assert_401(await client.get("/api/v1/me", headers=bearer(mint("county_admin", COUNTY, typ="Refresh"))),
-                "not an access token")
+    _assert_401(
+        await client.get("/api/v1/me", headers=bearer(mint("county_admin", COUNTY, typ="Refresh"))),
+        "not an access token",
+    )
 
 
 async def test_token_without_tenant_group(client: AsyncTestClient[Litestar], mint: Mint) -> None:
-    _assert_401(await client.get("/api/v1/me", headers=bearer(mint("county_admin", COUNTY, groups=["/staff"]))),
-                "no tenant group")
+    _assert_401(
+        await client.get("/api/v1/me", headers=bearer(mint("county_admin", COUNTY, groups=["/staff"]))),
+        "no tenant group",
+    )
 
 
 async def test_valid_token(client: AsyncTestClient[Litestar], mint: Mint) -> None:
@@ -114,4 +120,3 @@ async def test_other_tenant_is_the_same_404_as_a_missing_one(
     strip = lambda b: {k: v for k, v in b.items() if k not in ("detail", "instance")}  # noqa: E731
     assert strip(other.json()) == strip(missing.json())
     assert other.json()["detail"] == f"no tenant {code}"
-

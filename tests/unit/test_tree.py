@@ -20,7 +20,9 @@ def test_code_of_path(path: str, code: str) -> None:
     assert TenantContext(path).code == code
 
 
-@pytest.mark.parametrize("bad", ["", "/", "32", "/32", "/3/", "/32/320411/x/", "/32/3204/3204/", "/32/'; --/"])
+@pytest.mark.parametrize(
+    "bad", ["", "/", "32", "/32", "/3/", "/32/320411/x/", "/32/3204/3204/", "/32/'; --/"]
+)
 def test_context_refuses_malformed_paths(bad: str) -> None:
     with pytest.raises(InvalidInput):
         TenantContext(bad)
@@ -32,9 +34,15 @@ def test_group_path_is_tenant_path() -> None:
 
 @pytest.mark.parametrize(
     ("name", "level"),
-    [("新北区", TenantLevel.MUNICIPAL_DISTRICT), ("溧阳市", TenantLevel.COUNTY_CITY), ("沛县", TenantLevel.COUNTY),
-     ("神农架林区", TenantLevel.COUNTY), ("六枝特区", TenantLevel.COUNTY), ("额济纳旗", TenantLevel.COUNTY),
-     ("峨边彝族自治县", TenantLevel.COUNTY)],
+    [
+        ("新北区", TenantLevel.MUNICIPAL_DISTRICT),
+        ("溧阳市", TenantLevel.COUNTY_CITY),
+        ("沛县", TenantLevel.COUNTY),
+        ("神农架林区", TenantLevel.COUNTY),
+        ("六枝特区", TenantLevel.COUNTY),
+        ("额济纳旗", TenantLevel.COUNTY),
+        ("峨边彝族自治县", TenantLevel.COUNTY),
+    ],
 )
 def test_level_of_division(name: str, level: TenantLevel) -> None:
     assert level_of_division(name) == level
@@ -63,10 +71,14 @@ def test_registry_refuses_non_provinces(bad: str, error: type[Exception]) -> Non
 
 
 def test_principal_from_keycloak_claims() -> None:
-    p = Principal.from_claims({
-        "sub": "u1", "preferred_username": "dispatcher@320411", "groups": ["/32/3204/320411"],
-        "realm_access": {"roles": ["dispatcher", "offline_access", "uma_authorization"]},
-    })
+    p = Principal.from_claims(
+        {
+            "sub": "u1",
+            "preferred_username": "dispatcher@320411",
+            "groups": ["/32/3204/320411"],
+            "realm_access": {"roles": ["dispatcher", "offline_access", "uma_authorization"]},
+        }
+    )
     assert p is not None
     assert p.roles == frozenset({Role.DISPATCHER}) and p.tenant_code == "320411"
     assert p.context == TenantContext("/32/3204/320411/")

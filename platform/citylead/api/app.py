@@ -41,7 +41,9 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
     ident = settings.identity
     embedded = ident.identity == "embedded"
     server_url = f"{settings.public_url}/idp/" if embedded else (ident.keycloak_url or "").rstrip("/") + "/"
-    openid = KeycloakOpenID(server_url=server_url, realm_name=ident.keycloak_realm, client_id=ident.keycloak_client_id)
+    openid = KeycloakOpenID(
+        server_url=server_url, realm_name=ident.keycloak_realm, client_id=ident.keycloak_client_id
+    )
     if embedded:
         if keys is None:
             raise ValueError("embedded identity needs the provider's signing keys")
@@ -54,8 +56,12 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
     else:
         source = keycloak_jwks(openid)
     validator = TokenValidator(
-        openid, source, issuer=settings.issuer, audience=ident.keycloak_audience,
-        leeway=ident.token_leeway_seconds, refresh_seconds=ident.jwks_refresh_seconds,
+        openid,
+        source,
+        issuer=settings.issuer,
+        audience=ident.keycloak_audience,
+        leeway=ident.token_leeway_seconds,
+        refresh_seconds=ident.jwks_refresh_seconds,
     )
     db = Database(app_database_url, pool_size=settings.database.db_pool_size)
 
@@ -79,8 +85,12 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
         assert keys is not None
         handlers.append(
             create_idp_router(
-                db=db, keys=keys, issuer=settings.issuer, realm=ident.keycloak_realm,
-                access_ttl=ident.access_token_ttl_seconds, refresh_ttl=ident.refresh_token_ttl_seconds,
+                db=db,
+                keys=keys,
+                issuer=settings.issuer,
+                realm=ident.keycloak_realm,
+                access_ttl=ident.access_token_ttl_seconds,
+                refresh_ttl=ident.refresh_token_ttl_seconds,
                 audience=ident.keycloak_audience,
             )
         )

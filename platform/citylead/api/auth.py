@@ -15,7 +15,9 @@ __all__ = ["BearerAuthentication", "provide_principal"]
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization")
         if not header:
             raise Unauthenticated("an Authorization: Bearer token is required")

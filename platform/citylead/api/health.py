@@ -30,5 +30,7 @@ async def ready(state: State) -> Response[dict[str, Any]]:
             status_code=503,
         )
     if at != head:
-        return Response({"status": "unavailable", "migrations": {"database": at, "code": head}}, status_code=503)
+        return Response(
+            {"status": "unavailable", "migrations": {"database": at, "code": head}}, status_code=503
+        )
     return Response({"status": "ready", "migrations": at})

@@ -75,8 +75,11 @@ def _validation_error(request: Request[Any, Any, Any], exc: ValidationException)
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             errors.append(
-                {"field": item.get("key") or item.get("source") or "body", "rule": item.get("message", ""),
-                 "in": item.get("source")}
+                {
+                    "field": item.get("key") or item.get("source") or "body",
+                    "rule": item.get("message", ""),
+                    "in": item.get("source"),
+                }
             )
     detail = "; ".join(f"{e['field']}: {e['rule']}" for e in errors) or str(exc.detail)
     return problem(request, 400, "invalid-request", "Invalid request", detail, errors=errors or None)

@@ -31,9 +31,16 @@ class TenantOut(msgspec.Struct, kw_only=True):
     def of(cls, row: TenantRow) -> TenantOut:
         t = row.tenant
         return cls(
-            code=t.code, name=t.name, level=t.level, level_label=t.level.label, status=t.status,
-            status_label=t.status.label, parent_code=row.parent_code, path=t.path,
-            area_km2=float(t.area_km2) if t.area_km2 is not None else None, live_since=t.live_since,
+            code=t.code,
+            name=t.name,
+            level=t.level,
+            level_label=t.level.label,
+            status=t.status,
+            status_label=t.status.label,
+            parent_code=row.parent_code,
+            path=t.path,
+            area_km2=float(t.area_km2) if t.area_km2 is not None else None,
+            live_since=t.live_since,
         )
 
 
@@ -55,8 +62,12 @@ class TenantListOut(msgspec.Struct, kw_only=True):
 
     @classmethod
     def of(cls, page: TenantPage) -> TenantListOut:
-        return cls(items=[TenantOut.of(r) for r in page.items], total=page.total, page=page.page,
-                   page_size=page.page_size)
+        return cls(
+            items=[TenantOut.of(r) for r in page.items],
+            total=page.total,
+            page=page.page,
+            page_size=page.page_size,
+        )
 
 
 class RoleOut(msgspec.Struct):
@@ -74,12 +85,17 @@ class MeOut(msgspec.Struct, kw_only=True):
     @classmethod
     def of(cls, principal: Principal, tenant: TenantRow) -> MeOut:
         return cls(
-            username=principal.username, name=principal.name, email=principal.email,
-            roles=[RoleOut(r.value, r.label) for r in sorted(principal.roles)], tenant=TenantOut.of(tenant),
+            username=principal.username,
+            name=principal.name,
+            email=principal.email,
+            roles=[RoleOut(r.value, r.label) for r in sorted(principal.roles)],
+            tenant=TenantOut.of(tenant),
         )
 
 
-Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9][0-9 \-]{4,30}$", description="digits, spaces, '-', optional '+'")]
+Phone = Annotated[
+    str, msgspec.Meta(pattern=r"^\+?[0-9][0-9 \-]{4,30}$", description="digits, spaces, '-', optional '+'")
+]
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=255)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
@@ -111,7 +127,13 @@ class ProfileOut(msgspec.Struct, kw_only=True):
         if p is None:
             return cls(tenant_code=code, version=0)
         return cls(
-            tenant_code=code, version=p.version, contact_name=p.contact_name, contact_phone=p.contact_phone,
-            contact_email=p.contact_email, supervision_mode=p.supervision_mode, command_mode=p.command_mode,
-            updated_at=p.updated_at, updated_by=p.updated_by,
+            tenant_code=code,
+            version=p.version,
+            contact_name=p.contact_name,
+            contact_phone=p.contact_phone,
+            contact_email=p.contact_email,
+            supervision_mode=p.supervision_mode,
+            command_mode=p.command_mode,
+            updated_at=p.updated_at,
+            updated_by=p.updated_by,
         )

@@ -35,13 +35,20 @@ class TenantController(Controller):
         principal: Caller,
         level: Annotated[TenantLevel | None, QueryParameter(description="administrative level")] = None,
         status: Annotated[TenantStatus | None, QueryParameter(description="platform status")] = None,
-        parent: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{6}$", description="parent's code")] = None,
+        parent: Annotated[
+            str | None, QueryParameter(pattern=r"^[0-9]{6}$", description="parent's code")
+        ] = None,
         page: Annotated[int, QueryParameter(ge=1)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> TenantListOut:
         async with db.transaction(principal.context) as s:
             result = await list_tenants(
-                s, principal.context, level=level, status=status, parent_code=parent, page=page,
+                s,
+                principal.context,
+                level=level,
+                status=status,
+                parent_code=parent,
+                page=page,
                 page_size=page_size,
             )
         return TenantListOut.of(result)
@@ -61,7 +68,9 @@ class TenantController(Controller):
         return ProfileOut.of(code, profile)
 
     @put("/{code:str}/profile", summary="Replace a tenant's profile (send the version you read)")
-    async def update_profile(self, db: Db, principal: Caller, code: Code, data: JSONBody[ProfileIn]) -> ProfileOut:
+    async def update_profile(
+        self, db: Db, principal: Caller, code: Code, data: JSONBody[ProfileIn]
+    ) -> ProfileOut:
         async with db.transaction(principal.context) as s:
             target = (await access_tenant_by_code(s, principal.context, code)).tenant
         require_admin_over(principal, target)

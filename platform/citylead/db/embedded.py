@@ -54,9 +54,13 @@ def start_embedded(home: Path, *, stop_on_exit: bool = True) -> EmbeddedPostgres
         import pgserver  # heavy import: only when embedded mode is used
 
     try:
-        server = pgserver.get_server(home / "pgdata", cleanup_mode="stop" if stop_on_exit else None)
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            home / "pgdata", cleanup_mode="stop" if stop_on_exit else None
+        )
     except Exception as exc:  # pgserver raises CalledProcessError, TimeoutExpired, AssertionError ...
         log_path = home / "pgdata" / "log"
         hint = f" (see {log_path})" if log_path.exists() else ""
-        raise ServiceUnavailable(f"the embedded PostgreSQL in {home / 'pgdata'} did not start{hint}: {exc}") from exc
+        raise ServiceUnavailable(
+            f"the embedded PostgreSQL in {home / 'pgdata'} did not start{hint}: {exc}"
+        ) from exc
     return EmbeddedPostgres(home / "pgdata", server)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
 from typing import Any
 
 from sqlalchemy import event, text
@@ -32,7 +31,9 @@ class Database:
         )
         if role:  # an administrator login acting as the owner role (see citylead.db.roles)
             event.listen(self.engine.sync_engine, "connect", _set_role(role))
-        self.sessions = async_sessionmaker(self.engine, sync_session_class=ContextSession, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, sync_session_class=ContextSession, expire_on_commit=False
+        )
 
     @asynccontextmanager
     async def transaction(self, context: TenantContext | None) -> AsyncIterator[AsyncSession]:
@@ -48,7 +49,8 @@ class Database:
     async def ping(self) -> str | None:
         """The migration revision at the database, or raise if it cannot be reached."""
         async with self.engine.connect() as conn:
-            return await conn.scalar(text("SELECT version_num FROM alembic_version LIMIT 1"))
+            revision = await conn.scalar(text("SELECT version_num FROM alembic_version LIMIT 1"))
+        return str(revision) if revision is not None else None
 
     async def dispose(self) -> None:
         await self.engine.dispose()

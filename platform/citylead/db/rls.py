@@ -6,7 +6,7 @@ Reads see the acting tenant's subtree (``app.visible``); writes touch only the a
 
 from __future__ import annotations
 
-__all__ = ["TENANT_ID", "VISIBLE", "LINEAGE", "tenant_owned_rls"]
+__all__ = ["LINEAGE", "TENANT_ID", "VISIBLE", "tenant_owned_rls"]
 
 # Each setting is wrapped in a scalar subquery so PostgreSQL evaluates it once per statement (an
 # InitPlan) instead of parsing the id array again for every row (measured: ~55 µs a row). The

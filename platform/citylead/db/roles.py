@@ -69,17 +69,24 @@ async def bootstrap(
     try:
         conn = await asyncpg.connect(to_asyncpg(admin))
     except (OSError, asyncpg.PostgresError) as exc:
-        raise ServiceUnavailable(f"cannot connect to PostgreSQL at {admin.render_as_string()}: {exc}") from exc
+        raise ServiceUnavailable(
+            f"cannot connect to PostgreSQL at {admin.render_as_string()}: {exc}"
+        ) from exc
     try:
         is_super = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         login_user = await conn.fetchval("SELECT current_user")
         if is_super:
             await _ensure_role(conn, owner_role, "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS", None)
             await _ensure_role(
-                conn, app_role, "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT", app_password
+                conn,
+                app_role,
+                "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
+                app_password,
             )
             if database and not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
-                await conn.execute(f"CREATE DATABASE {_quote_ident(database)} OWNER {_quote_ident(owner_role)}")
+                await conn.execute(
+                    f"CREATE DATABASE {_quote_ident(database)} OWNER {_quote_ident(owner_role)}"
+                )
         else:
             owner_role = login_user
             has_app = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", app_role)

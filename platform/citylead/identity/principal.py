@@ -54,7 +54,8 @@ class Principal:
     @classmethod
     def from_claims(cls, claims: dict[str, object]) -> Principal | None:
         """Build a principal from Keycloak-shaped claims; None if no tenant group is present."""
-        groups = [g for g in claims.get("groups", []) or [] if isinstance(g, str)]  # type: ignore[union-attr]
+        raw_groups = claims.get("groups")
+        groups = [g for g in raw_groups if isinstance(g, str)] if isinstance(raw_groups, list) else []
         tenant_groups = [path_of_group(g) for g in groups if _is_tenant_group(g)]
         if len(tenant_groups) != 1:
             return None

@@ -44,7 +44,9 @@ $$
 
 
 def upgrade() -> None:
-    app = op.get_context().config.attributes["app_role"]
+    config = op.get_context().config
+    assert config is not None
+    app = config.attributes["app_role"]
 
     op.create_table(
         "tenants",
@@ -70,8 +72,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('registered', 'onboarding', 'live', 'suspended')", name="ck_tenants_tenant_status"
         ),
-        sa.ForeignKeyConstraint(["parent_id"], ["tenants.id"], ondelete="RESTRICT",
-                                name="fk_tenants_parent_id_tenants"),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["tenants.id"], ondelete="RESTRICT", name="fk_tenants_parent_id_tenants"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_tenants"),
         sa.UniqueConstraint("code", name="uq_tenants_code"),
         sa.UniqueConstraint("path", name="uq_tenants_path"),
@@ -98,8 +101,9 @@ def upgrade() -> None:
         sa.Column("action", sa.String(64), nullable=False),
         sa.Column("subject", sa.String(255), nullable=False),
         sa.Column("data", pg.JSONB(), server_default="{}", nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="RESTRICT",
-                                name="fk_audit_events_tenant_id_tenants"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], ondelete="RESTRICT", name="fk_audit_events_tenant_id_tenants"
+        ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name="pk_audit_events"),
     )
     op.create_index("ix_audit_events_tenant_at", "audit_events", ["tenant_id", "at"])
@@ -118,12 +122,15 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("updated_by", sa.String(255), nullable=True),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
-        sa.CheckConstraint("supervision_mode IN ('city', 'own', 'two_level')",
-                           name="ck_tenant_profiles_supervision_mode"),
-        sa.CheckConstraint("command_mode IN ('city', 'own', 'own_with_city_backing')",
-                           name="ck_tenant_profiles_command_mode"),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="RESTRICT",
-                                name="fk_tenant_profiles_tenant_id_tenants"),
+        sa.CheckConstraint(
+            "supervision_mode IN ('city', 'own', 'two_level')", name="ck_tenant_profiles_supervision_mode"
+        ),
+        sa.CheckConstraint(
+            "command_mode IN ('city', 'own', 'own_with_city_backing')", name="ck_tenant_profiles_command_mode"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], ondelete="RESTRICT", name="fk_tenant_profiles_tenant_id_tenants"
+        ),
         sa.PrimaryKeyConstraint("tenant_id", name="pk_tenant_profiles"),
     )
     for stmt in tenant_owned_rls("tenant_profiles"):
