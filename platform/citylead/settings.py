@@ -6,14 +6,13 @@ chart can be checked against the code (no drift between code and deployment file
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DatabaseSettings", "IdentitySettings", "ServerSettings", "Settings", "env_names", "get_settings"]
+__all__ = ["DatabaseSettings", "IdentitySettings", "ServerSettings", "Settings", "env_names"]
 
 
 class DatabaseSettings(BaseSettings):
@@ -77,7 +76,7 @@ class ServerSettings(BaseSettings):
 
 
 class Settings:
-    """All settings, read once."""
+    """All settings, read once per process (by the CLI) and passed down, never re-read."""
 
     def __init__(self) -> None:
         self.server = ServerSettings()
@@ -110,8 +109,3 @@ def env_names() -> set[str]:
         prefix = group.model_config.get("env_prefix", "")
         names.update(f"{prefix}{name}".upper() for name in group.model_fields)
     return names
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

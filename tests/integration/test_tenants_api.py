@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text, update
 
 from citylead.db import Database
+from citylead.db.migrate import head_revision
 from tenants.audit import AuditEvent
 from tenants.models import Tenant, TenantStatus
 from tests.support import Mint, bearer
@@ -255,3 +256,20 @@ async def test_others_cannot_change_a_profile(
             )
         )
     assert n == 0
+
+
+async def test_health_and_ready(client: Client) -> None:
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    ready = (await client.get("/ready")).json()
+    assert ready["status"] == "ready" and ready["migrations"] == head_revision()
+
+
+async def test_ready_is_a_503_problem_when_migrations_lag(client: Client, owner_db: Database) -> None:
+    async with owner_db.transaction(None) as s:
+        await s.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    try:
+        body = _problem(await client.get("/ready"), 503)
+        assert body["migrations"] == {"database": "0001", "code": head_revision()}
+    finally:
+        async with owner_db.transaction(None) as s:
+            await s.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})

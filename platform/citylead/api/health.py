@@ -4,33 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.datastructures import State
 
+from citylead.api.problems import problem
 from citylead.db import Database
 from citylead.db.migrate import head_revision
 
 __all__ = ["health", "ready"]
 
 
-@get("/health", summary="Liveness: the process answers", include_in_schema=True, sync_to_thread=False)
+@get("/health", summary="Liveness: the process answers", sync_to_thread=False)
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @get("/ready", summary="Readiness: database reachable and migrations at head")
-async def ready(state: State) -> Response[dict[str, Any]]:
+async def ready(request: Request[Any, Any, Any], state: State) -> Response[dict[str, Any]]:
     db: Database = state.db
     head = head_revision()
     try:
         at = await db.ping()
-    except Exception as exc:  # any failure to reach the database means "not ready"
-        return Response(
-            {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__},
-            status_code=503,
-        )
+    except Exception:  # any failure to reach the database means "not ready"
+        return problem(request, 503, "unavailable", "Not ready", "the database cannot be reached")
     if at != head:
-        return Response(
-            {"status": "unavailable", "migrations": {"database": at, "code": head}}, status_code=503
+        return problem(
+            request,
+            503,
+            "unavailable",
+            "Not ready",
+            f"the database is at migration {at}, the code expects {head}",
+            migrations={"database": at, "code": head},
         )
     return Response({"status": "ready", "migrations": at})
