@@ -39,6 +39,7 @@ class DemoUser:
     username: str
     role: Role
     tenant_code: str
+    tenant_name: str
     group_path: str
 
 
@@ -52,7 +53,7 @@ def demo_users(tenants: list[Tenant]) -> list[DemoUser]:
     users: list[DemoUser] = []
 
     def add(role: Role, t: Tenant) -> None:
-        users.append(DemoUser(f"{role.value}@{t.code}", role, t.code, _group(t.path)))
+        users.append(DemoUser(f"{role.value}@{t.code}", role, t.code, t.name, _group(t.path)))
 
     by_code = {t.code: t for t in tenants}
     province = by_code[DEMO_PROVINCE]
@@ -110,7 +111,7 @@ async def seed_directory(session: AsyncSession, users: list[DemoUser], *, provis
             u.username,
             password_hash=password_hash,
             first_name=u.role.label,
-            last_name=u.tenant_code,
+            last_name=u.tenant_name,
             groups=[u.group_path],
             roles=[u.role.value],
         )

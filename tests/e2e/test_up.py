@@ -106,6 +106,9 @@ def test_sign_in_and_list_tenants(running: Up) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     me = httpx.get(f"{running.base}/api/v1/me", headers=headers).json()
     assert me["tenant"]["code"] == "320000" and me["tenant"]["name"] == "江苏省"
+    assert me["name"] == "省级督查员 江苏省" and me["roles"] == [
+        {"code": "province_supervisor", "label": "省级督查员"}
+    ]
     body = httpx.get(
         f"{running.base}/api/v1/tenants?level=prefecture_city&page_size=100", headers=headers
     ).json()
