@@ -203,7 +203,8 @@ def registry_load(code: str) -> None:
             report = asyncio.run(run())
     finally:
         runtime.stop()
-    table = Table(title=f"Province {code}: {report.created} registered, {report.updated} refreshed")
+    console.print(f"Province {code}: {report.created} registered, {report.updated} refreshed", soft_wrap=True)
+    table = Table()
     table.add_column("level")
     table.add_column("count", justify="right")
     for level, n in sorted(report.by_level.items()):

@@ -9,11 +9,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from citylead.db.embedded import EmbeddedPostgres, start_embedded
 from citylead.db.migrate import upgrade
 from citylead.db.roles import DatabaseUrls, bootstrap
 from citylead.identity.keys import SigningKeys
 from citylead.settings import Settings
+from tenants.errors import ServiceUnavailable
 
 __all__ = ["Runtime", "prepare", "provisioner_secret"]
 
@@ -51,7 +54,13 @@ def prepare(settings: Settings, *, migrate: bool = True) -> Runtime:
             )
         )
         if migrate:
-            upgrade(urls, app_role=db.db_app_role)
+            try:
+                upgrade(urls, app_role=db.db_app_role)
+            except SQLAlchemyError as exc:
+                cause = getattr(exc, "orig", None) or exc
+                raise ServiceUnavailable(
+                    f"the database migration failed, nothing was applied: {cause}"
+                ) from exc
     except BaseException:
         if embedded is not None:
             embedded.stop()

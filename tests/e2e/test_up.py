@@ -192,3 +192,27 @@ def test_unusable_data_directory_is_a_clear_message(tmp_path: Path) -> None:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1
     assert "cannot create the data directory" in out and "Traceback" not in out
+
+
+def test_registry_load_registers_another_province_idempotently(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    base = tmp_path_factory.mktemp("registry")
+    base.chmod(0o755)
+
+    def load() -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "citylead", "registry", "load", "340000"],
+            env=_env(base / "home"),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    first = load()
+    assert "Province 340000: 121 registered, 0 refreshed" in first  # 安徽省: 1 + 16 cities + 104 divisions
+    assert "prefecture_city" in first and "16" in first
+    assert "Province 340000: 0 registered, 121 refreshed" in load()

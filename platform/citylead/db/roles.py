@@ -55,6 +55,14 @@ async def _ensure_role(conn: asyncpg.Connection, name: str, attrs: str, password
     await conn.execute(sql)
 
 
+async def _create_named_database(url: URL) -> None:
+    conn = await asyncpg.connect(to_asyncpg(url.set(database="postgres")))
+    try:
+        await conn.execute(f"CREATE DATABASE {_quote_ident(url.database or '')}")
+    finally:
+        await conn.close()
+
+
 async def bootstrap(
     admin_url: str,
     *,
@@ -67,7 +75,12 @@ async def bootstrap(
     """Make sure both roles (and ``database``, if given) exist; return the URLs to use."""
     admin = _sa(admin_url)
     try:
-        conn = await asyncpg.connect(to_asyncpg(admin))
+        try:
+            conn = await asyncpg.connect(to_asyncpg(admin))
+        except asyncpg.InvalidCatalogNameError:
+            # The URL names a database that does not exist yet: create it if this login may.
+            await _create_named_database(admin)
+            conn = await asyncpg.connect(to_asyncpg(admin))
     except (OSError, asyncpg.PostgresError) as exc:
         raise ServiceUnavailable(
             f"cannot connect to PostgreSQL at {admin.render_as_string()}: {exc}"
@@ -103,6 +116,8 @@ async def bootstrap(
         try:
             dbname = _quote_ident(target.database or "postgres")
             await db_conn.execute(f"GRANT CREATE, USAGE ON SCHEMA public TO {_quote_ident(owner_role)}")
+            # The owner creates schemas (idp) in a database it may not own (an operator's URL).
+            await db_conn.execute(f"GRANT CONNECT, CREATE ON DATABASE {dbname} TO {_quote_ident(owner_role)}")
             await db_conn.execute(f"GRANT CONNECT ON DATABASE {dbname} TO {_quote_ident(app_role)}")
         finally:
             await db_conn.close()
