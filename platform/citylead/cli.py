@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -20,6 +20,10 @@ from rich.table import Table
 
 from citylead.settings import Settings
 from tenants.errors import CityleadError
+
+if TYPE_CHECKING:
+    from citylead.runtime import Runtime
+    from tenants.registry import LoadReport
 
 __all__ = ["main"]
 
@@ -86,8 +90,7 @@ def up(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from citylead.api.app import create_app
-    from citylead.demo import seed_demo
-    from citylead.runtime import prepare, provisioner_secret, signing_keys
+    from citylead.runtime import prepare, signing_keys
 
     started = time.monotonic()
     settings = _load_settings(host=host, port=port)
@@ -99,7 +102,7 @@ def up(host: str | None, port: int | None) -> None:
         keys = signing_keys(settings) if settings.identity.identity == "embedded" else None
         if settings.server.seed_demo:
             with console.status("Seeding the demo province (first start only)…"):
-                report = asyncio.run(_seed(runtime, settings, seed_demo, provisioner_secret))
+                report = asyncio.run(_seed(runtime, settings))
             if report is not None:
                 console.print(f"Registered province {report.province}: {report.created} tenants.")
         app = create_app(settings, app_database_url=runtime.urls.app, keys=keys)
@@ -127,14 +130,12 @@ def up(host: str | None, port: int | None) -> None:
         )
 
 
-async def _seed(runtime: Any, settings: Settings, seed_demo: Any, provisioner_secret: Any) -> Any:
-    from citylead.db import Database
+async def _seed(runtime: Runtime, settings: Settings) -> LoadReport | None:
+    from citylead.demo import seed_demo
+    from citylead.runtime import provisioner_secret
 
-    owner = Database(runtime.urls.owner, role=runtime.urls.owner_role, pool_size=1)
-    try:
+    async with runtime.owner_database() as owner:
         return await seed_demo(owner, provisioner_secret=provisioner_secret(settings))
-    finally:
-        await owner.dispose()
 
 
 def _banner(settings: Settings, *, embedded: bool, seconds: float) -> None:
@@ -184,19 +185,14 @@ def registry() -> None:
 @_friendly
 def registry_load(code: str) -> None:
     """Register province CODE (e.g. 340000), its cities and county-level divisions."""
-    from citylead.db import Database
     from citylead.runtime import prepare
     from tenants.registry import load_province
 
     runtime = prepare(_load_settings())
 
-    async def run() -> Any:
-        owner = Database(runtime.urls.owner, role=runtime.urls.owner_role, pool_size=1)
-        try:
-            async with owner.transaction(None) as s:
-                return await load_province(s, code)
-        finally:
-            await owner.dispose()
+    async def run() -> LoadReport:
+        async with runtime.owner_database() as owner, owner.transaction(None) as s:
+            return await load_province(s, code)
 
     try:
         with console.status(f"Loading province {code}…"):

@@ -6,11 +6,14 @@ import asyncio
 import logging
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from citylead.db import Database
 from citylead.db.embedded import EmbeddedPostgres, start_embedded
 from citylead.db.migrate import upgrade
 from citylead.db.roles import DatabaseUrls, bootstrap
@@ -31,6 +34,15 @@ class Runtime:
     def stop(self) -> None:
         if self.embedded is not None:
             self.embedded.stop()
+
+    @asynccontextmanager
+    async def owner_database(self) -> AsyncIterator[Database]:
+        """The owner role, for maintenance (registry loads, the demo seed); never for serving."""
+        db = Database(self.urls.owner, role=self.urls.owner_role, pool_size=1)
+        try:
+            yield db
+        finally:
+            await db.dispose()
 
 
 def prepare(settings: Settings, *, migrate: bool = True) -> Runtime:
