@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,6 +96,10 @@ async def do_update_profile(
         setattr(profile, name, value)
     profile.updated_by = acting_user
     profile.updated_at = func.now()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent first save won the insert race (nothing locked yet)
+        raise Conflict("the profile was created by someone else at the same time", current_version=1) from exc
     await audit.record(
         session,
         tenant.id,
