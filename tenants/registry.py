@@ -76,19 +76,14 @@ def _geometry(feature: dict[str, Any]) -> tuple[dict[str, Any], float]:
     if not geom.is_valid:
         geom = geom.buffer(0)
     area, _ = _GEOD.geometry_area_perimeter(geom)
-    g = mapping(geom)
-    return {"type": g["type"], "coordinates": _round(json.loads(json.dumps(g["coordinates"])))}, abs(
-        area
-    ) / 1e6
+    g = mapping(geom)  # coordinates as nested tuples; _round turns them into lists
+    return {"type": g["type"], "coordinates": _round(g["coordinates"])}, abs(area) / 1e6
 
 
 def divisions_of(province_code: str) -> Iterator[Division]:
     """The province, its cities and its county-level divisions, parents before children."""
     if len(province_code) != 6 or not province_code.isdigit() or not province_code.endswith("0000"):
-        raise InvalidInput(
-            f"a province code is six digits ending in 0000 (GB/T 2260), got {province_code!r}",
-            errors=[],
-        )
+        raise InvalidInput(f"a province code is six digits ending in 0000 (GB/T 2260), got {province_code!r}")
     pp = province_code[:2]
     provinces = [f for f in _features("province") if f["properties"]["gb"][3:] == province_code]
     if not provinces:

@@ -1,7 +1,6 @@
 """Typed settings, grouped by subsystem, read once from ``CITYLEAD_*`` environment variables.
 
-Every variable the deployment may set is a field here; ``env_names()`` lists them so the Helm
-chart can be checked against the code (no drift between code and deployment files).
+Every variable a deployment may set is a field here, and nowhere else.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DatabaseSettings", "IdentitySettings", "ServerSettings", "Settings", "env_names"]
+__all__ = ["DatabaseSettings", "IdentitySettings", "ServerSettings", "Settings"]
 
 
 class DatabaseSettings(BaseSettings):
@@ -100,12 +99,3 @@ class Settings:
             assert self.identity.keycloak_url
             return f"{self.identity.keycloak_url.rstrip('/')}/realms/{self.identity.keycloak_realm}"
         return f"{self.public_url}/idp/realms/{self.identity.keycloak_realm}"
-
-
-def env_names() -> set[str]:
-    """Every environment variable the settings read."""
-    names: set[str] = set()
-    for group in (DatabaseSettings, IdentitySettings, ServerSettings):
-        prefix = group.model_config.get("env_prefix", "")
-        names.update(f"{prefix}{name}".upper() for name in group.model_fields)
-    return names

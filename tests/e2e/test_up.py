@@ -32,6 +32,18 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+def _citylead(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a ``citylead`` command to completion, as a user would from a shell."""
+    return subprocess.run(
+        [sys.executable, "-m", "citylead", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 class Up:
     def __init__(self, home: Path, port: int) -> None:
         self.port = port
@@ -165,14 +177,7 @@ def test_port_in_use_is_a_clear_message(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        proc = subprocess.run(
-            [sys.executable, "-m", "citylead", "up", "--port", str(port)],
-            env=_env(tmp_path / "home"),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+        proc = _citylead(tmp_path / "home", "up", "--port", str(port))
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert f"port {port} on 127.0.0.1 is already in use" in out and "Traceback" not in out
@@ -181,14 +186,7 @@ def test_port_in_use_is_a_clear_message(tmp_path: Path) -> None:
 def test_unusable_data_directory_is_a_clear_message(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
-    proc = subprocess.run(
-        [sys.executable, "-m", "citylead", "up", "--port", str(_free_port())],
-        env=_env(not_a_dir / "home"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = _citylead(not_a_dir / "home", "up", "--port", str(_free_port()))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1
     assert "cannot create the data directory" in out and "Traceback" not in out
@@ -201,14 +199,7 @@ def test_registry_load_registers_another_province_idempotently(
     base.chmod(0o755)
 
     def load() -> str:
-        proc = subprocess.run(
-            [sys.executable, "-m", "citylead", "registry", "load", "340000"],
-            env=_env(base / "home"),
-            capture_output=True,
-            text=True,
-            timeout=180,
-            stdin=subprocess.DEVNULL,
-        )
+        proc = _citylead(base / "home", "registry", "load", "340000", timeout=180)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc.stdout
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from citylead.db import Database
-from tenants.context import TenantContext
+from tenants.context import TenantContext, bind_context
 from tenants.models import Tenant
 
 OWN = "/32/3204/320411/"  # 新北区
@@ -117,8 +117,6 @@ async def test_own_row_cannot_be_moved_to_another_tenant(
 async def test_owner_tenant_can_write_its_own_rows(app_db: Database, own_rows: uuid.UUID) -> None:
     """The positive control: the same statements succeed for the owning tenant (then roll back)."""
     async with app_db.sessions() as session:
-        from tenants.context import bind_context
-
         bind_context(session.sync_session, TenantContext(OWN))
         async with session.begin() as tx:
             r = await session.execute(
@@ -153,3 +151,11 @@ async def test_context_does_not_leak_between_pooled_transactions(
         async with app_db.transaction(None) as s:
             assert await s.scalar(text("SELECT current_setting('app.tenant_id', true)")) in ("", None)
             assert await s.scalar(text("SELECT count(*) FROM tenant_profiles")) == 0
+
+
+async def test_tenant_tree_shows_the_subtree_and_the_ancestors_only(
+    app_db: Database, registry: dict[str, Tenant]
+) -> None:
+    async with app_db.transaction(TenantContext("/32/3204/")) as s:
+        codes = set((await s.scalars(text("SELECT code FROM tenants"))).all())
+    assert codes == {"320000", "320400", "320402", "320404", "320411", "320412", "320413", "320481"}
