@@ -28,6 +28,8 @@ class FieldProblem:
     field: str
     rule: str
     value: Any = None
+    upper: Any = None  # the value above that the rule compares with (standards policies)
+    set_by: str | None = None  # who set the rule, e.g. "320400 v3"
 
 
 class CityleadError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,17 +35,19 @@ class TenantPage:
     page_size: int
 
 
-def _in_scope(scope: TenantContext) -> Select[Tenant, str]:
-    return (
-        select(Tenant, _Parent.code)
-        .outerjoin(_Parent, Tenant.parent_id == _Parent.id)
-        .where(Tenant.path.op("^@")(scope.path))
-    )
+def _in_scope(scope: TenantContext, *, ancestors: bool = False) -> Select[Tenant, str]:
+    in_subtree = Tenant.path.op("^@")(scope.path)
+    where = or_(in_subtree, func.starts_with(literal(scope.path), Tenant.path)) if ancestors else in_subtree
+    return select(Tenant, _Parent.code).outerjoin(_Parent, Tenant.parent_id == _Parent.id).where(where)
 
 
-async def access_tenant_by_code(session: AsyncSession, scope: TenantContext, code: str) -> TenantRow:
-    """The tenant ``code`` if it lies in ``scope``'s subtree; otherwise the same NotFound as missing."""
-    row = (await session.execute(_in_scope(scope).where(Tenant.code == code))).first()
+async def access_tenant_by_code(
+    session: AsyncSession, scope: TenantContext, code: str, *, ancestors: bool = False
+) -> TenantRow:
+    """The tenant ``code`` if it lies in ``scope``'s subtree (or, with ``ancestors``, is one of the
+    scope's ancestors, whose standards the scope inherits); otherwise the same NotFound as missing."""
+    query = _in_scope(scope, ancestors=ancestors).where(Tenant.code == code)
+    row = (await session.execute(query)).first()
     if row is None:
         raise NotFound(f"no tenant {code}")
     tenant, parent_code = row

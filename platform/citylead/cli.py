@@ -7,56 +7,21 @@ import contextlib
 import errno
 import logging
 import socket
-import sys
 import time
-from collections.abc import Callable
-from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
+from citylead.cli_standards import standards
+from citylead.cli_support import console, friendly, load_settings
 from citylead.settings import Settings
-from tenants.errors import CityleadError
 
 if TYPE_CHECKING:
     from citylead.runtime import Runtime
     from tenants.registry import LoadReport
 
 __all__ = ["main"]
-
-console = Console(stderr=False, highlight=False)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly(fn: F) -> F:
-    """Turn expected failures into one clear line and exit status 1, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CityleadError as exc:
-            console.print(f"[bold red]citylead:[/] {exc.detail}")
-            sys.exit(1)
-        except ValidationError as exc:
-            console.print("[bold red]citylead: invalid settings[/]")
-            for err in exc.errors():
-                loc = ".".join(str(x) for x in err["loc"]) or "settings"
-                console.print(f"  CITYLEAD_{loc.upper()}: {err['msg']}")
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _load_settings(**server: Any) -> Settings:
-    settings = Settings()
-    overrides = {k: v for k, v in server.items() if v is not None}
-    if overrides:
-        settings.server = settings.server.model_copy(update=overrides)
-    return settings
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -84,7 +49,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default 8000).")
-@_friendly
+@friendly
 def up(host: str | None, port: int | None) -> None:
     """Run the whole platform on this machine: database, migrations, demo, API, identity provider."""
     import uvicorn
@@ -93,7 +58,7 @@ def up(host: str | None, port: int | None) -> None:
     from citylead.runtime import prepare, signing_keys
 
     started = time.monotonic()
-    settings = _load_settings(host=host, port=port)
+    settings = load_settings(host=host, port=port)
     _check_port_free(settings.server.host, settings.server.port)
     embedded = settings.database.database_url is None
     with console.status("Preparing the database…"):
@@ -165,12 +130,12 @@ def _banner(settings: Settings, *, embedded: bool, seconds: float) -> None:
 
 
 @main.command()
-@_friendly
+@friendly
 def migrate() -> None:
     """Create the roles if needed and bring the schema to head (the Helm pre-upgrade job)."""
     from citylead.runtime import prepare
 
-    runtime = prepare(_load_settings())
+    runtime = prepare(load_settings())
     runtime.stop()
     console.print("migrations at head")
 
@@ -182,21 +147,33 @@ def registry() -> None:
 
 @registry.command("load")
 @click.argument("code")
-@_friendly
+@friendly
 def registry_load(code: str) -> None:
     """Register province CODE (e.g. 340000), its cities and county-level divisions."""
+    from sqlalchemy import select
+
     from citylead.runtime import prepare
+    from tenants.context import TenantContext
+    from tenants.models import Tenant
     from tenants.registry import load_province
+    from tenants.standards.paths import Kind
+    from tenants.standards.resolver import Resolver
+    from tenants.standards.seeding import seed_baseline
 
-    runtime = prepare(_load_settings())
+    runtime = prepare(load_settings())
 
-    async def run() -> LoadReport:
-        async with runtime.owner_database() as owner, owner.transaction(None) as s:
-            return await load_province(s, code)
+    async def run() -> tuple[LoadReport, dict[Kind, int]]:
+        async with runtime.owner_database() as owner:
+            async with owner.transaction(None) as s:
+                report = await load_province(s, code)
+                province = await s.scalar(select(Tenant).where(Tenant.code == code))
+            assert province is not None
+            async with owner.transaction(TenantContext(province.path)) as s:
+                return report, await seed_baseline(s, Resolver(), province)
 
     try:
         with console.status(f"Loading province {code}…"):
-            report = asyncio.run(run())
+            report, baseline = asyncio.run(run())
     finally:
         runtime.stop()
     console.print(f"Province {code}: {report.created} registered, {report.updated} refreshed", soft_wrap=True)
@@ -206,3 +183,9 @@ def registry_load(code: str) -> None:
     for level, n in sorted(report.by_level.items()):
         table.add_row(level, str(n))
     console.print(table)
+    if baseline:
+        kinds = ", ".join(f"{k.value} v{n}" for k, n in baseline.items())
+        console.print(f"National standards baseline published: {kinds}", soft_wrap=True)
+
+
+main.add_command(standards)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.db import Database
+from citylead.demo_standards import seed_demo_standards
 from citylead.identity.idp import directory
 from citylead.identity.passwords import hash_password
 from citylead.identity.principal import Role
@@ -126,4 +127,5 @@ async def seed_demo(owner: Database, *, provisioner_secret: str) -> LoadReport |
         await _go_live(s)
         tenants = list((await s.scalars(select(Tenant))).all())
         await seed_directory(s, demo_users(tenants), provisioner_secret=provisioner_secret)
+    await seed_demo_standards(owner, DEMO_PROVINCE)
     return report

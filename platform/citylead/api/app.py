@@ -20,11 +20,13 @@ from citylead.api.auth import BearerAuthentication, provide_principal
 from citylead.api.health import health, ready
 from citylead.api.me import me
 from citylead.api.problems import exception_handlers
+from citylead.api.standards import StandardsController
 from citylead.api.tenants import TenantController
 from citylead.db import Database
 from citylead.identity.keys import SigningKeys
 from citylead.identity.tokens import JwksSource, TokenValidator, keycloak_jwks
 from citylead.settings import Settings
+from tenants.standards.resolver import Resolver
 
 __all__ = ["create_app"]
 
@@ -34,6 +36,11 @@ log = logging.getLogger("citylead")
 def _provide_db(state: State) -> Database:
     db: Database = state.db
     return db
+
+
+def _provide_resolver(state: State) -> Resolver:
+    resolver: Resolver = state.resolver
+    return resolver
 
 
 def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys | None = None) -> Litestar:
@@ -74,7 +81,7 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
 
     api = Router(
         path="/api/v1",
-        route_handlers=[me, TenantController],
+        route_handlers=[me, TenantController, StandardsController],
         dependencies={"principal": Provide(provide_principal)},
         middleware=[DefineMiddleware(BearerAuthentication)],
     )
@@ -96,10 +103,13 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
         )
     return Litestar(
         route_handlers=handlers,
-        dependencies={"db": Provide(_provide_db, sync_to_thread=False)},
+        dependencies={
+            "db": Provide(_provide_db, sync_to_thread=False),
+            "resolver": Provide(_provide_resolver, sync_to_thread=False),
+        },
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
-        state=State({"db": db, "token_validator": validator, "settings": settings}),
+        state=State({"db": db, "resolver": Resolver(), "token_validator": validator, "settings": settings}),
         openapi_config=OpenAPIConfig(
             title="citylead",
             version=__version__,

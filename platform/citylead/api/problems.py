@@ -61,7 +61,12 @@ def _citylead_error(request: Request[Any, Any, Any], exc: CityleadError) -> Resp
     extra = dict(exc.extra)
     if isinstance(exc, InvalidInput) and exc.errors:
         extra["errors"] = [
-            {"field": e.field, "rule": e.rule, **({"value": e.value} if e.value is not None else {})}
+            {"field": e.field, "rule": e.rule}
+            | {
+                k: v
+                for k, v in (("value", e.value), ("upper", e.upper), ("set_by", e.set_by))
+                if v is not None
+            }
             for e in exc.errors
         ]
     headers = _bearer_challenge(exc.detail) if isinstance(exc, Unauthenticated) else None

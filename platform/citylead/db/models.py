@@ -5,7 +5,16 @@ from tenants.audit import AuditEvent
 from tenants.models import Tenant
 from tenants.orm import Base
 from tenants.profiles import TenantProfile
+from tenants.standards.models import StandardDraft, StandardVersion
 
 metadata = Base.metadata
 
-__all__ = ["AuditEvent", "Tenant", "TenantProfile", "idp_models", "metadata"]
+__all__ = [
+    "AuditEvent",
+    "StandardDraft",
+    "StandardVersion",
+    "Tenant",
+    "TenantProfile",
+    "idp_models",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""Standards that flow down (以市带县): layers, policies, versions and resolution."""

@@ -1,0 +1,162 @@
+"""Crosswalk from the legacy GB/T 30428.2 catalogue to GB/T 47678.5-2026, by class name.
+
+Legacy 事件 (``event``) classes are our ``matter`` classes. A legacy class matches a 2026 class of the
+same kind when the names are equal, then when they are equal after a conservative normalization
+(whitespace and punctuation removed, so 道路积雪结冰 = 道路积雪、结冰), then through ``SYNONYMS``, a short
+explicit table of renamings checked by hand. Anything else stays unmatched: a city maps it itself.
+
+``python -m tenants.standards.crosswalk > docs/crosswalk.md`` regenerates the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from dataclasses import dataclass
+from importlib import resources
+
+__all__ = [
+    "EDITIONS",
+    "SYNONYMS",
+    "CatalogRow",
+    "Crosswalk",
+    "build_crosswalk",
+    "read_catalog",
+    "render_markdown",
+]
+
+# catalogue edition -> CSV file in tenants/standards/data
+EDITIONS: dict[str, str] = {"gbt47678_5": "catalog_gbt47678_5.csv", "gbt30428": "catalog_gbt30428.csv"}
+_KINDS = {"component": "component", "matter": "matter", "event": "matter"}  # legacy 事件 -> matter
+
+# (kind, legacy name) -> 2026 name. Only the same object under a new name, or a 2026 class that plainly
+# contains the legacy one. Ambiguous splits (立杆 → 电力/通信/公交立杆, 广告牌匾 → 户外广告 or 牌匾标识,
+# 乱堆物堆料 → 乱堆杂物 or 施工物料乱堆放) are left for cities to decide.
+SYNONYMS: dict[tuple[str, str], str] = {
+    ("component", "上水井盖"): "供水井盖",  # 上水 = 供水 (water supply)
+    ("component", "通讯井盖"): "通信井盖",  # 通讯 -> 通信, current terminology
+    ("component", "通讯交接箱"): "通信交接箱",
+    ("component", "无主井盖"): "不明井盖",  # owner unknown
+    ("component", "民用水井"): "水井",
+    ("component", "健身设施"): "户外健身设施",
+    ("component", "监控电子眼"): "监控电子眼设施",
+    ("component", "停车咪表"): "停车计费设备",  # parking meter
+    ("component", "公交站亭"): "公交站设施",
+    ("component", "出租车站牌"): "出租车停靠站",
+    ("component", "高架立交桥"): "立交桥",
+    ("component", "交通标志牌"): "交通标志牌及标线",
+    ("component", "街头坐椅"): "街头座椅",  # variant character 坐/座
+    ("component", "绿地维护设施"): "绿地附属设施",
+    ("component", "防洪墙"): "防汛墙",
+    ("matter", "道路遗撒"): "道路遗撒(洒)",
+    ("matter", "非装饰性树挂"): "非装饰性吊挂",
+    ("matter", "建筑物外立面不洁"): "建筑物外立面污损",
+    ("matter", "河堤破损"): "堤岸破损",
+    ("matter", "水域秩序问题"): "水域秩序乱象",
+    ("matter", "焚烧树叶垃圾"): "焚烧垃圾、树叶",
+    ("matter", "动物尸体清理"): "动物尸体",
+    ("matter", "私自饲养家禽家畜"): "擅自饲养家禽家畜",
+}
+
+_PUNCTUATION = re.compile(r"[\s、，,。.；;：:·（）()【】\[\]“”\"'‘’/／\-—－]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRow:
+    kind: str  # component | matter
+    major_code: str
+    major_name: str
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    matched: dict[tuple[str, str], str]  # (kind, legacy code) -> 2026 code
+    unmatched: list[tuple[str, str, str]]  # (kind, legacy code, name)
+
+
+def read_catalog(edition: str) -> list[CatalogRow]:
+    """The national catalogue of an edition, in file order (legacy ``event`` read as ``matter``)."""
+    text = resources.files("tenants.standards").joinpath("data", EDITIONS[edition]).read_text("utf-8")
+    return [
+        CatalogRow(_KINDS[r["kind"]], r["major_code"], r["major_name"], r["code"], r["name"].strip())
+        for r in csv.DictReader(io.StringIO(text))
+    ]
+
+
+def _normalize(name: str) -> str:
+    return _PUNCTUATION.sub("", name)
+
+
+def build_crosswalk() -> Crosswalk:
+    """Match every legacy class to the 2026 class of the same kind and name (see module docstring)."""
+    exact: dict[tuple[str, str], str] = {}
+    loose: dict[tuple[str, str], set[str]] = {}
+    for row in read_catalog("gbt47678_5"):
+        exact[row.kind, row.name] = row.code
+        loose.setdefault((row.kind, _normalize(row.name)), set()).add(row.code)
+    matched: dict[tuple[str, str], str] = {}
+    unmatched: list[tuple[str, str, str]] = []
+    for row in read_catalog("gbt30428"):
+        code = exact.get((row.kind, row.name))
+        if code is None and len(candidates := loose.get((row.kind, _normalize(row.name)), set())) == 1:
+            code = next(iter(candidates))
+        if code is None and (renamed := SYNONYMS.get((row.kind, row.name))):
+            code = exact[row.kind, renamed]
+        if code is None:
+            unmatched.append((row.kind, row.code, row.name))
+        else:
+            matched[row.kind, row.code] = code
+    return Crosswalk(matched, unmatched)
+
+
+def render_markdown() -> str:
+    """docs/crosswalk.md: counts and every unmatched legacy class."""
+    walk = build_crosswalk()
+    legacy = read_catalog("gbt30428")
+    names = {(r.kind, r.code): r.name for r in read_catalog("gbt47678_5")}
+    target = {
+        (r.kind, r.code): names[r.kind, walk.matched[r.kind, r.code]]
+        for r in legacy
+        if (r.kind, r.code) in walk.matched
+    }
+    renamed = sum(1 for r in legacy if (r.kind, r.code) in target and target[r.kind, r.code] != r.name)
+    lines = [
+        "# Crosswalk GB/T 30428.2 → GB/T 47678.5-2026",
+        "",
+        "Generated by `python -m tenants.standards.crosswalk > docs/crosswalk.md` "
+        "(source: `tenants/standards/crosswalk.py`); do not edit by hand.",
+        "",
+        "Legacy classes are matched to 2026 classes of the same kind (legacy 事件 = matter) by name: exact, "
+        "then ignoring whitespace and punctuation, then through the short synonym table `SYNONYMS`.",
+        "",
+        "| kind | legacy classes | matched | of which renamed | unmatched |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in ("component", "matter"):
+        total = sum(1 for r in legacy if r.kind == kind)
+        hits = [r for r in legacy if r.kind == kind and (kind, r.code) in target]
+        moved = sum(1 for r in hits if target[kind, r.code] != r.name)
+        lines.append(f"| {kind} | {total} | {len(hits)} | {moved} | {total - len(hits)} |")
+    lines += [
+        f"| total | {len(legacy)} | {len(walk.matched)} | {renamed} | {len(walk.unmatched)} |",
+        "",
+        f"## Unmatched legacy classes ({len(walk.unmatched)})",
+        "",
+        "A city that keeps legacy codes maps these by hand: it adds `catalog/{kind}/{legacy code}/maps_to` "
+        "= the five-digit 2026 code to its own catalogue layer (e.g. `catalog/component/0117/maps_to` = "
+        '`"01030"` if its 立杆 are power poles). Classes left unmapped keep their legacy code only.',
+        "",
+        "| kind | code | name |",
+        "|---|---|---|",
+        *(f"| {kind} | {code} | {name} |" for kind, code, name in walk.unmatched),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_markdown())
