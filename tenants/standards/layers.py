@@ -120,6 +120,7 @@ class Effective:
     values: dict[str, tuple[Any, Source]]
     policies: dict[str, tuple[Policy, Source]]
     exemptions: dict[str, dict[str, Any]]
+    views: dict[str, object] = field(default_factory=dict, compare=False, repr=False)  # see views.py
 
     def value(self, path: str, default: Any = None) -> Any:
         found = self.values.get(path)
