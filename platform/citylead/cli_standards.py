@@ -48,7 +48,7 @@ def _run(code: str, work: Callable[[AsyncSession, Resolver, Tenant], Awaitable[T
         async with runtime.owner_database() as owner, owner.transaction(None) as s:
             path = await s.scalar(select(Tenant.path).where(Tenant.code == code))
         if path is None:
-            raise NotFound(f"no tenant {code}")
+            raise NotFound(f"no tenant {code}; register its province first with `citylead registry load`")
         db = Database(runtime.urls.app, pool_size=1)
         try:
             async with db.transaction(TenantContext(path)) as s:
@@ -100,10 +100,12 @@ def show(code: str, kind: str, prefix: str, at: str | None, as_json: bool) -> No
         )
         return
     table = Table(title=f"{code} {kind} — vector {format_vector(doc.vector)}")
-    for col in ("path", "value", "set by", "policy"):
-        table.add_column(col)
+    table.add_column("path", no_wrap=True)
+    table.add_column("value", overflow="ellipsis", max_width=24, no_wrap=True)
+    table.add_column("set by", no_wrap=True)
+    table.add_column("policy", no_wrap=True)
     for path, e in entries.items():
-        policy = e.policy.value if e.policy_source is None else f"{e.policy.value} ({e.policy_source.code})"
+        policy = e.policy.value if e.policy_source is None else f"{e.policy.value}·{e.policy_source.code}"
         table.add_row(path, _short(e.value), f"{e.source.code} v{e.source.version}", policy)
     console.print(table)
     console.print(f"{len(entries)} entries")

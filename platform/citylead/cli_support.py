@@ -15,7 +15,8 @@ from tenants.errors import CityleadError, InvalidInput
 
 __all__ = ["console", "friendly", "load_settings"]
 
-console = Console(stderr=False, highlight=False)
+# Tables keep their full paths when the output is a pipe or a file (rich would assume 80 columns).
+console = Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 160)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

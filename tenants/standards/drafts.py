@@ -113,9 +113,10 @@ async def _save(
         )
     violations = validate_layer(tenant.code, layer, await upper_of(session, resolver, tenant, kind), kind)
     if violations:
+        one = len(violations) == 1
         raise InvalidInput(
-            f"{len(violations)} entr{'y' if len(violations) == 1 else 'ies'} of the {kind.value} draft "
-            "break the rules of the levels above or the path grammar",
+            f"{len(violations)} {'entry' if one else 'entries'} of the {kind.value} draft "
+            f"{'breaks' if one else 'break'} the rules of the levels above or the path grammar",
             errors=problems_of(violations),
         )
     row = await session.get(StandardDraft, (tenant.id, kind.value))

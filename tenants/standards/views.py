@@ -20,7 +20,15 @@ from tenants.standards.worktime import Limit, Unit, WorkCalendar
 
 __all__ = ["ClassRule", "Manual", "calendar_of", "limit_at"]
 
-_FIELDS = ("filing", "closing", "responsible", "step/verify", "step/check", "duplicate/radius_m", "duplicate/window")
+_FIELDS = (
+    "filing",
+    "closing",
+    "responsible",
+    "step/verify",
+    "step/check",
+    "duplicate/radius_m",
+    "duplicate/window",
+)
 _NATURAL = {Unit.WORKING_MINUTES: Unit.MINUTES, Unit.WORKING_HOURS: Unit.HOURS, Unit.WORKING_DAYS: Unit.DAYS}
 
 

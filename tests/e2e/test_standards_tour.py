@@ -50,7 +50,10 @@ def test_demo_inheritance_then_a_city_change_from_the_cli(running: Up, home: Pat
     assert road["value"] == "1.5wh" and road["set_by"] == {"code": "320411", "version": 1}
     assert road["policy"] == "tighten_only" and road["policy_set_by"] == {"code": "320400", "version": 1}
     sibling = _sign_in(running.base, "county_admin@320412")
-    assert _entry(running.base, sibling, "320412", "manual", ROAD)["set_by"] == {"code": "320400", "version": 1}
+    assert _entry(running.base, sibling, "320412", "manual", ROAD)["set_by"] == {
+        "code": "320400",
+        "version": 1,
+    }
     local = _entry(running.base, county, "320411", "catalog", "catalog/matter/06012-01/name")
     assert local["value"] == "主次干道路面不洁"
 

@@ -111,28 +111,32 @@ async def test_no_tenant_writes_anothers_layer(
             .values(content={"values": {ROAD: "9wd"}})
         )
         assert changed.rowcount == 0  # type: ignore[attr-defined]
+    version = StandardVersion(
+        tenant_id=_id(registry, owner), kind="manual", number=99, content={}, published_by="x"
+    )
     with pytest.raises(DBAPIError, match="row-level security"):
-        async with acting(actor) as s:
-            s.add(
-                StandardVersion(
-                    tenant_id=_id(registry, owner), kind="manual", number=99, content={}, published_by="x"
-                )
-            )
-            await s.flush()
+        await _insert(acting, actor, version)
+    draft = StandardDraft(tenant_id=_id(registry, owner), kind="calendar", content={}, updated_by="x")
     with pytest.raises(DBAPIError, match="row-level security"):
-        async with acting(actor) as s:
-            s.add(StandardDraft(tenant_id=_id(registry, owner), kind="calendar", content={}, updated_by="x"))
-            await s.flush()
+        await _insert(acting, actor, draft)
+
+
+async def _insert(acting: Callable[[str], Any], actor: str, row: object) -> None:
+    async with acting(actor) as s:
+        s.add(row)
+        await s.flush()
 
 
 @pytest.mark.usefixtures("layers")
 async def test_published_versions_are_immutable_even_for_their_owner(acting: Callable[[str], Any]) -> None:
-    with pytest.raises(DBAPIError, match="permission denied"):
-        async with acting(COUNTY) as s:
-            await s.execute(text("UPDATE standard_versions SET content = '{}'"))
-    with pytest.raises(DBAPIError, match="permission denied"):
-        async with acting(COUNTY) as s:
-            await s.execute(text("DELETE FROM standard_versions"))
+    for statement in ("UPDATE standard_versions SET content = '{}'", "DELETE FROM standard_versions"):
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await _execute(acting, COUNTY, statement)
+
+
+async def _execute(acting: Callable[[str], Any], actor: str, statement: str) -> None:
+    async with acting(actor) as s:
+        await s.execute(text(statement))
 
 
 @pytest.mark.usefixtures("layers")
