@@ -2,7 +2,7 @@
 
 The catalogue carries both editions (GB/T 47678.5-2026 in use, legacy GB/T 30428.2 names and the
 crosswalk). The manual gives every 2026 class its own filing 立案条件, closing 结案条件, routing 处置主体
-and limits 处置时限, generated from the tables below; ``manual/default`` covers local classes.
+and limits 处置时限, generated from the tables below; ``manual/default`` fills what a class leaves unset.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ may strengthen a policy, never weaken it.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ __all__ = [
     "Source",
     "Violation",
     "fold",
+    "parent_class_path",
     "prefixes",
     "validate_layer",
 ]
@@ -136,10 +138,11 @@ class Effective:
         if for_code is not None and self.exemptions.get(path, {}).get(for_code, _MISSING) == value:
             return Policy.FREE, None
         best: tuple[Policy, Source | None] = (Policy.FREE, None)
-        for prefix in prefixes(path):
-            found = self.policies.get(prefix)
-            if found and found[0].rank > best[0].rank:
-                best = found
+        for candidate in {path, parent_class_path(path)}:
+            for prefix in prefixes(candidate):
+                found = self.policies.get(prefix)
+                if found and found[0].rank > best[0].rank:
+                    best = found
         return best
 
     def entries(self, prefix: str = "") -> dict[str, EffectiveEntry]:
@@ -153,6 +156,12 @@ class Effective:
 
 
 _MISSING = object()
+_SUB_ITEM = re.compile(r"/(\d{4,5})-\d{2}(?=/|$)")
+
+
+def parent_class_path(path: str) -> str:
+    """A local sub-item is governed like its class: ``…/06012-01/limit`` → ``…/06012/limit``."""
+    return _SUB_ITEM.sub(r"/\1", path, count=1)
 
 
 def fold(kind: Kind, layers: Sequence[Layer]) -> Effective:
@@ -217,6 +226,8 @@ def validate_layer(code: str, layer: Layer, upper: Effective, kind: Kind) -> lis
             continue
         policy, set_by = upper.policy(path, for_code=code, value=value)
         old = upper.value(path, _MISSING)
+        if old is _MISSING:  # a new sub-item is held to its class's value
+            old = upper.value(parent_class_path(path), _MISSING)
         if policy is Policy.LOCKED:
             out.append(Violation(code, path, "locked", "locked by an upper level", value, _none(old), set_by))
         elif policy is Policy.TIGHTEN_ONLY and old is not _MISSING:
@@ -234,7 +245,7 @@ def validate_layer(code: str, layer: Layer, upper: Effective, kind: Kind) -> lis
             detail = f"{policy.value}: an inherited entry may not be removed"
             out.append(Violation(code, path, policy.value, detail, None, upper.value(path), set_by))
     for path, policy in layer.policies.items():
-        if not path.startswith(kind.value) or not is_prefix(path):
+        if not path.startswith(kind.value + "/") or not is_prefix(path):
             out.append(Violation(code, path, "invalid_value", "not a path of this document", policy.value))
             continue
         above, set_by = upper.policy(path)

@@ -53,7 +53,7 @@ class Manual:
         if doc.kind is not Kind.MANUAL:
             raise ValueError("a manual view needs the manual document")
         self.doc = doc
-        self._rules: dict[tuple[str, str], ClassRule] = {}
+        self._rules: dict[tuple[str, str, str | None], ClassRule] = {}
 
     @classmethod
     def of(cls, doc: Effective) -> Manual:
@@ -70,7 +70,7 @@ class Manual:
 
     def rule(self, kind: str, code: str, *, maps_to: str | None = None) -> ClassRule:
         """The effective rule of a class; ``maps_to`` is the crosswalk target of a legacy code."""
-        key = (kind, code)
+        key = (kind, code, maps_to)
         if (found := self._rules.get(key)) is None:
             found = self._rules[key] = self._build(kind, code, maps_to)
         return found
@@ -86,7 +86,8 @@ class Manual:
     def _build(self, kind: str, code: str, maps_to: str | None) -> ClassRule:
         chain = self._chain(kind, code, maps_to)
         values = self.doc.values
-        if not any(p.startswith(chain[0] + "/") for p in values) and len(chain) == 2:
+        own = tuple(base + "/" for base in chain[:-1])  # every link but manual/default
+        if not any(p.startswith(own) for p in values):
             raise NotFound(f"no disposal rule for {kind} {code}")
         sources: dict[str, Source] = {}
 
