@@ -4,33 +4,16 @@ keeps serving from the same embedded database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.test_up import Up, _citylead, _free_port, _sign_in
+from tests.e2e.test_up import Up, _citylead, _sign_in
 
 pytestmark = pytest.mark.e2e
 
 ROAD = "manual/matter/06012/limit/normal"
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("tour")
-    base.chmod(0o755)
-    return base / "home"
-
-
-@pytest.fixture(scope="module")
-def running(home: Path) -> Iterator[Up]:
-    up = Up(home, _free_port())
-    up.wait_ready()
-    yield up
-    if up.proc.poll() is None:
-        up.stop()
 
 
 def _entry(base: str, token: str, code: str, kind: str, path: str) -> dict[str, object]:

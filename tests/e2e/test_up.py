@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -80,22 +79,6 @@ class Up:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             pytest.fail(f"citylead up did not stop on Ctrl-C:\n{self.output()}")
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("up")
-    base.chmod(0o755)
-    return base / "home"
-
-
-@pytest.fixture(scope="module")
-def running(home: Path) -> Iterator[Up]:
-    up = Up(home, _free_port())
-    up.wait_ready()
-    yield up
-    if up.proc.poll() is None:
-        up.stop()
 
 
 def _sign_in(base: str, username: str) -> str:
