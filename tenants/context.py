@@ -15,15 +15,25 @@ tenant-owned query returns no rows.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from tenants.errors import InvalidInput
 
-__all__ = ["TenantContext", "bind_context", "code_of_path", "install_context_hook", "path_of_group"]
+__all__ = [
+    "TenantContext",
+    "acting_as",
+    "bind_context",
+    "code_of_path",
+    "install_context_hook",
+    "path_of_group",
+]
 
 _PATH = re.compile(r"^/\d{2}/(\d{4}/)?(\d{6}/)?$")
 _INFO_KEY = "citylead.tenant_path"
@@ -55,10 +65,26 @@ def path_of_group(group_path: str) -> str:
     return group_path.rstrip("/") + "/"
 
 
+_ENTER = text("SELECT citylead_enter(:path)")
+
+
 def _enter(session: Session, transaction: SessionTransaction, connection: Any) -> None:
     path = session.info.get(_INFO_KEY)
     if path is not None and transaction.parent is None:
-        connection.execute(text("SELECT citylead_enter(:path)"), {"path": path})
+        connection.execute(_ENTER, {"path": path})
+
+
+@asynccontextmanager
+async def acting_as(
+    session: AsyncSession, context: TenantContext, *, then: TenantContext
+) -> AsyncIterator[None]:
+    """Run part of the current transaction in ``context`` (a write in another tenant's rows, e.g. a
+    publish dropping a county's override), then return to ``then``."""
+    await session.execute(_ENTER, {"path": context.path})
+    try:
+        yield
+    finally:
+        await session.execute(_ENTER, {"path": then.path})
 
 
 def install_context_hook(session_class: type[Session]) -> None:

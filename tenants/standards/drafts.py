@@ -21,7 +21,7 @@ from tenants.models import Tenant
 from tenants.standards.layers import Effective, Layer, Policy, Source, Violation, validate_layer
 from tenants.standards.models import StandardDraft, StandardVersion
 from tenants.standards.paths import Kind
-from tenants.standards.resolver import Resolver, lineage_of
+from tenants.standards.resolver import Resolver
 
 __all__ = ["Draft", "DraftPatch", "do_patch_draft", "do_replace_draft", "get_draft", "problems_of"]
 
@@ -87,9 +87,8 @@ def problems_of(violations: Sequence[Violation]) -> list[FieldProblem]:
 
 async def upper_of(session: AsyncSession, resolver: Resolver, tenant: Tenant, kind: Kind) -> Effective:
     """The ancestors' current effective document: what ``tenant``'s layer is checked against."""
-    lineage = (await lineage_of(session, tenant))[:-1]
-    vector = await resolver.vector(session, lineage, kind)
-    return await resolver.fold(session, lineage, kind, vector)
+    lineage, vector = await resolver.head(session, tenant, kind)
+    return await resolver.fold(session, lineage[:-1], kind, vector[:-1])
 
 
 async def _save(

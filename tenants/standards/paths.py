@@ -203,10 +203,10 @@ def _hours(v: Any) -> str | None:
 
 def _zone(v: Any) -> str | None:
     try:
-        ZoneInfo(v) if isinstance(v, str) and v else None
-    except (ZoneInfoNotFoundError, ValueError):
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
         return "must be an IANA time zone such as Asia/Shanghai"
-    return None if isinstance(v, str) and v else "must be an IANA time zone such as Asia/Shanghai"
+    return None
 
 
 def _closure(v: Any) -> str | None:

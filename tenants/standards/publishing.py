@@ -10,8 +10,7 @@ exemption for exactly that value, so the draft's policy locks nothing there.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,13 +19,14 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants import audit
+from tenants.context import TenantContext, acting_as
 from tenants.errors import Conflict, InvalidInput
 from tenants.models import Tenant
-from tenants.standards.drafts import Draft, get_draft, problems_of
+from tenants.standards.drafts import Draft, get_draft, latest_version, problems_of
 from tenants.standards.layers import Layer, Source, Violation, fold, validate_layer
 from tenants.standards.models import StandardDraft, StandardVersion
 from tenants.standards.paths import Kind
-from tenants.standards.resolver import Resolver, lineage_of
+from tenants.standards.resolver import Resolver
 
 __all__ = ["Change", "Impact", "Resolution", "TenantImpact", "do_publish", "preview"]
 
@@ -99,28 +99,29 @@ async def _subtree_layers(
 async def preview(session: AsyncSession, resolver: Resolver, tenant: Tenant, kind: Kind) -> Impact:
     """What publishing the tenant's current draft would change, for itself and every descendant."""
     draft = await get_draft(session, tenant, kind)
-    return await _impact(session, resolver, tenant, kind, draft)
+    lineage, vector = await resolver.head(session, tenant, kind)
+    return await _impact(session, resolver, tenant, kind, draft, lineage, vector)
 
 
 async def _impact(
-    session: AsyncSession, resolver: Resolver, tenant: Tenant, kind: Kind, draft: Draft
+    session: AsyncSession,
+    resolver: Resolver,
+    tenant: Tenant,
+    kind: Kind,
+    draft: Draft,
+    lineage: Sequence[Tenant],
+    vector: tuple[Source, ...],
 ) -> Impact:
-    lineage = await lineage_of(session, tenant)
-    vector = await resolver.vector(session, lineage, kind)
     chain = await resolver.layers(session, lineage, kind, vector)
     above, old = chain[:-1], chain[-1]
     new = draft.layer
     candidates = sorted(old.touched() | new.touched())
     below, layers = await _subtree_layers(session, tenant, kind)
-    by_path = {t.path: t for t in [tenant, *below]}
+    with_layers = sorted((t for t in below if t.code in layers), key=lambda t: len(t.path))
 
     def chain_to(t: Tenant) -> list[Layer]:
         """Layers strictly between ``tenant`` and ``t``, then ``t``'s own."""
-        out = []
-        for p, anc in sorted(by_path.items(), key=lambda kv: len(kv[0])):
-            if t.path.startswith(p) and anc is not tenant and anc.code in layers:
-                out.append(layers[anc.code])
-        return out
+        return [layers[anc.code] for anc in with_layers if t.path.startswith(anc.path)]
 
     impacts = []
     for t in [tenant, *below]:
@@ -140,16 +141,6 @@ async def _impact(
         if impact.changes or impact.invalid:
             impacts.append(impact)
     return Impact(kind, draft, impacts)
-
-
-@asynccontextmanager
-async def acting_as(session: AsyncSession, inner: Tenant, outer: Tenant) -> AsyncIterator[None]:
-    """Run part of a transaction in ``inner``'s context, then return to ``outer``'s."""
-    await session.execute(text("SELECT citylead_enter(:p)"), {"p": inner.path})
-    try:
-        yield
-    finally:
-        await session.execute(text("SELECT citylead_enter(:p)"), {"p": outer.path})
 
 
 async def _serialize(session: AsyncSession, lineage: Sequence[Tenant], kind: Kind) -> None:
@@ -176,7 +167,7 @@ async def do_publish(
 ) -> StandardVersion:
     """Publish the draft as the next immutable version; ``resolutions`` maps (code, path) of each
     invalidated descendant override to drop or keep."""
-    lineage = await lineage_of(session, tenant)
+    lineage, _ = await resolver.head(session, tenant, kind)
     await _serialize(session, lineage, kind)
     draft = await get_draft(session, tenant, kind, lock=True)
     if expected_version is not None and expected_version != draft.version:
@@ -187,11 +178,11 @@ async def do_publish(
         )
     if not draft.pending:
         raise Conflict(f"the {kind.value} draft has no changes to publish", current_version=draft.version)
-    vector = await resolver.vector(session, lineage[:-1], kind)
-    upper = await resolver.fold(session, lineage[:-1], kind, vector)
+    _, vector = await resolver.head(session, tenant, kind)  # read under the locks: nothing moves now
+    upper = await resolver.fold(session, lineage[:-1], kind, vector[:-1])
     if own := validate_layer(tenant.code, draft.layer, upper, kind):
         raise InvalidInput("the draft breaks the rules of the levels above", errors=problems_of(own))
-    impact = await _impact(session, resolver, tenant, kind, draft)
+    impact = await _impact(session, resolver, tenant, kind, draft, lineage, vector)
     invalid = {(v.code, v.path): v for v in impact.invalid}
     if unknown := [f"{c}:{p}" for c, p in resolutions if (c, p) not in invalid]:
         raise InvalidInput(
@@ -241,7 +232,7 @@ async def do_publish(
     for code, paths in sorted(drops.items()):
         below = await session.scalar(select(Tenant).where(Tenant.code == code))
         assert below is not None
-        async with acting_as(session, below, tenant):
+        async with acting_as(session, TenantContext(below.path), then=TenantContext(tenant.path)):
             await _drop_overrides(
                 session, below, kind, paths, because=f"{tenant.code} v{number}", actor=acting_user
             )
@@ -254,12 +245,7 @@ async def _drop_overrides(
 ) -> None:
     """Remove overrides from a descendant's layer: a new version of it, and the same in its draft."""
     draft = await get_draft(session, tenant, kind, lock=True)
-    latest = await session.scalar(
-        select(StandardVersion)
-        .where(StandardVersion.tenant_id == tenant.id, StandardVersion.kind == kind.value)
-        .order_by(StandardVersion.number.desc())
-        .limit(1)
-    )
+    latest = await latest_version(session, tenant, kind)
     assert latest is not None  # an override exists only in a published layer
     content = _without(latest.content, paths)
     number = latest.number + 1

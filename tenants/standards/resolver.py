@@ -10,14 +10,12 @@ so row-level security decides which versions exist for it.
 from __future__ import annotations
 
 import re
-import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants.errors import InvalidInput, NotFound
@@ -26,7 +24,7 @@ from tenants.standards.layers import Effective, Layer, Source, fold
 from tenants.standards.models import StandardVersion
 from tenants.standards.paths import Kind
 
-__all__ = ["At", "Resolver", "lineage_of", "parse_at"]
+__all__ = ["At", "Resolver", "format_vector", "parse_at"]
 
 _VECTOR = re.compile(r"^\d{6}:\d+(,\d{6}:\d+)*$")
 
@@ -60,14 +58,6 @@ def format_vector(vector: Sequence[Source]) -> str:
     return ",".join(f"{s.code}:{s.version}" for s in vector)
 
 
-async def lineage_of(session: AsyncSession, tenant: Tenant) -> list[Tenant]:
-    """The tenant's ancestors and itself, province first."""
-    rows = await session.scalars(
-        select(Tenant).where(func.starts_with(tenant.path, Tenant.path)).order_by(func.length(Tenant.path))
-    )
-    return list(rows)
-
-
 class Resolver:
     """Folds and caches effective documents by version vector. One per process; thread-unsafe by
     design (one event loop)."""
@@ -78,34 +68,37 @@ class Resolver:
         self.max_documents = max_documents
         self.max_layers = max_layers
 
-    async def vector(
-        self, session: AsyncSession, lineage: Sequence[Tenant], kind: Kind, *, moment: datetime | None = None
-    ) -> tuple[Source, ...]:
-        ids = [t.id for t in lineage]
-        query = (
-            select(StandardVersion.tenant_id, func.max(StandardVersion.number))
-            .where(StandardVersion.tenant_id.in_(ids), StandardVersion.kind == kind.value)
-            .group_by(StandardVersion.tenant_id)
-        )
+    async def head(
+        self, session: AsyncSession, tenant: Tenant, kind: Kind, *, moment: datetime | None = None
+    ) -> tuple[list[Tenant], tuple[Source, ...]]:
+        """The tenant's lineage (province first) and its version vector, in one query: the latest
+        version of each, or the one in force at ``moment`` (0 = nothing published)."""
+        joined = and_(StandardVersion.tenant_id == Tenant.id, StandardVersion.kind == kind.value)
         if moment is not None:
-            query = query.where(StandardVersion.published_at <= moment)
-        latest: dict[uuid.UUID, int] = {row[0]: row[1] for row in await session.execute(query)}
-        return tuple(Source(t.code, latest.get(t.id, 0)) for t in lineage)
+            joined = and_(joined, StandardVersion.published_at <= moment)
+        rows = (
+            await session.execute(
+                select(Tenant, func.coalesce(func.max(StandardVersion.number), 0))
+                .outerjoin(StandardVersion, joined)
+                .where(func.starts_with(tenant.path, Tenant.path))
+                .group_by(Tenant.id)
+                .order_by(func.length(Tenant.path))
+            )
+        ).all()
+        return [t for t, _ in rows], tuple(Source(t.code, n) for t, n in rows)
 
     async def effective(
         self, session: AsyncSession, tenant: Tenant, kind: Kind, *, at: At | None = None
     ) -> Effective:
         """The effective document of ``tenant``: now, at a moment, or for an explicit vector."""
-        lineage = await lineage_of(session, tenant)
+        lineage, vector = await self.head(session, tenant, kind, moment=at.moment if at else None)
         if at is not None and at.vector is not None:
-            vector = at.vector
             codes = [t.code for t in lineage]
-            if [s.code for s in vector] != codes:
+            if [s.code for s in at.vector] != codes:
                 raise InvalidInput(
                     f"the version vector must name {', '.join(codes)} in that order", field="at"
                 )
-        else:
-            vector = await self.vector(session, lineage, kind, moment=at.moment if at else None)
+            vector = at.vector
         return await self.fold(session, lineage, kind, vector)
 
     async def fold(
@@ -151,7 +144,3 @@ class Resolver:
     def cached(self, kind: Kind, vector: tuple[Source, ...]) -> Effective | None:
         """A folded document already in memory, without touching the database (hot paths)."""
         return self._documents.get((kind, vector))
-
-
-def content_of(effective: Effective) -> dict[str, Any]:
-    return {path: value for path, (value, _) in effective.values.items()}
