@@ -16,8 +16,10 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "NotFound",
+    "PayloadTooLarge",
     "ServiceUnavailable",
     "Unauthenticated",
+    "UnsupportedMediaType",
 ]
 
 
@@ -67,6 +69,18 @@ class Conflict(CityleadError):
     status = 409
     type = "conflict"
     title = "Conflict"
+
+
+class PayloadTooLarge(CityleadError):
+    status = 413
+    type = "too-large"
+    title = "Request too large"
+
+
+class UnsupportedMediaType(CityleadError):
+    status = 415
+    type = "unsupported-media-type"
+    title = "Unsupported media type"
 
 
 class InvalidInput(CityleadError):

@@ -11,7 +11,14 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DatabaseSettings", "IdentitySettings", "ServerSettings", "Settings"]
+__all__ = [
+    "BlobSettings",
+    "DatabaseSettings",
+    "IdentitySettings",
+    "JobsSettings",
+    "ServerSettings",
+    "Settings",
+]
 
 
 class DatabaseSettings(BaseSettings):
@@ -74,6 +81,52 @@ class ServerSettings(BaseSettings):
     seed_demo: bool = Field(default=True, description="Seed the demo province into an empty database.")
 
 
+class JobsSettings(BaseSettings):
+    """Background jobs (dramatiq). One machine: PostgreSQL itself is the broker; production: RabbitMQ."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYLEAD_", extra="ignore")
+
+    broker: Literal["postgres", "rabbitmq"] = Field(
+        default="postgres", description="postgres: the platform's own database (dramatiq-postgres)."
+    )
+    rabbitmq_url: SecretStr | None = Field(default=None, description="amqp://user:password@host:5672/vhost")
+    worker_threads: int = Field(default=2, ge=1, le=64, description="Worker threads per worker process.")
+    relay_interval_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="How often the outbox relay looks for committed messages."
+    )
+    overdue_sweep_seconds: int = Field(
+        default=60, ge=5, le=3600, description="How often overdue cases are swept (marked, notified)."
+    )
+
+    @model_validator(mode="after")
+    def _rabbitmq_needs_url(self) -> JobsSettings:
+        if self.broker == "rabbitmq" and self.rabbitmq_url is None:
+            raise ValueError("CITYLEAD_RABBITMQ_URL is required when CITYLEAD_BROKER=rabbitmq")
+        return self
+
+
+class BlobSettings(BaseSettings):
+    """Where case photos are kept: a local directory by default, an S3-compatible store by setting."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYLEAD_", extra="ignore")
+
+    blob_store: Literal["local", "s3"] = "local"
+    blob_dir: Path | None = Field(default=None, description="Local store directory; default HOME/blobs.")
+    s3_endpoint_url: str | None = Field(default=None, description="e.g. https://oss-cn-hangzhou.aliyuncs.com")
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    photo_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest photo accepted.")
+    photos_per_report: int = Field(default=9, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> BlobSettings:
+        if self.blob_store == "s3" and not self.s3_bucket:
+            raise ValueError("CITYLEAD_S3_BUCKET is required when CITYLEAD_BLOB_STORE=s3")
+        return self
+
+
 class Settings:
     """All settings, read once per process (by the CLI) and passed down, never re-read."""
 
@@ -81,10 +134,16 @@ class Settings:
         self.server = ServerSettings()
         self.database = DatabaseSettings()
         self.identity = IdentitySettings()
+        self.jobs = JobsSettings()
+        self.blobs = BlobSettings()
 
     @property
     def home(self) -> Path:
         return self.server.home.expanduser().resolve()
+
+    @property
+    def blob_dir(self) -> Path:
+        return (self.blobs.blob_dir or self.home / "blobs").expanduser().resolve()
 
     @property
     def public_url(self) -> str:

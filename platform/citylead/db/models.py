@@ -1,6 +1,7 @@
 """Every mapped table, imported in one place so migrations and schema tests see them all."""
 
 from citylead.identity.idp import models as idp_models
+from citylead.jobs.outbox import OutboxMessage
 from tenants.audit import AuditEvent
 from tenants.models import Tenant
 from tenants.orm import Base
@@ -11,6 +12,7 @@ metadata = Base.metadata
 
 __all__ = [
     "AuditEvent",
+    "OutboxMessage",
     "StandardDraft",
     "StandardVersion",
     "Tenant",
