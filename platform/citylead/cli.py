@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
+from citylead.cli_geography import geography
+from citylead.cli_jobs import worker
+from citylead.cli_serve import api
 from citylead.cli_standards import standards
 from citylead.cli_support import console, friendly, load_settings
 from citylead.settings import Settings
@@ -55,6 +58,7 @@ def up(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from citylead.api.app import create_app
+    from citylead.jobs.worker import InProcessWorker
     from citylead.runtime import prepare, signing_keys
 
     started = time.monotonic()
@@ -63,6 +67,7 @@ def up(host: str | None, port: int | None) -> None:
     embedded = settings.database.database_url is None
     with console.status("Preparing the database…"):
         runtime = prepare(settings)
+    jobs: InProcessWorker | None = None
     try:
         keys = signing_keys(settings) if settings.identity.identity == "embedded" else None
         if settings.server.seed_demo:
@@ -71,6 +76,8 @@ def up(host: str | None, port: int | None) -> None:
             if report is not None:
                 console.print(f"Registered province {report.province}: {report.created} tenants.")
         app = create_app(settings, app_database_url=runtime.urls.app, keys=keys)
+        jobs = InProcessWorker(settings, database_url=runtime.urls.app, app_database_url=runtime.urls.app)
+        jobs.start()
         _banner(settings, embedded=embedded, seconds=time.monotonic() - started)
         config = uvicorn.Config(
             app,
@@ -89,6 +96,8 @@ def up(host: str | None, port: int | None) -> None:
             )
     finally:
         with console.status("Stopping…"):
+            if jobs is not None:
+                jobs.stop()
             runtime.stop()
         console.print(
             "citylead stopped; data kept in " + (str(settings.home) if embedded else "the database")
@@ -189,3 +198,6 @@ def registry_load(code: str) -> None:
 
 
 main.add_command(standards)
+main.add_command(worker)
+main.add_command(api)
+main.add_command(geography)

@@ -13,16 +13,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.db import Database
 from citylead.demo_standards import seed_demo_standards
+from citylead.geography.demo import seed_demo_geography
 from citylead.identity.idp import directory
 from citylead.identity.passwords import hash_password
 from citylead.identity.principal import Role
+from citylead.units.demo import seed_demo_units
 from tenants.models import Tenant, TenantStatus
 from tenants.registry import LoadReport, load_province
 
-__all__ = ["DEMO_PASSWORD", "DEMO_PROVINCE", "DemoUser", "demo_users", "seed_demo", "seed_directory"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_PROVINCE",
+    "HOTLINE_CLIENT",
+    "HOTLINE_SECRET",
+    "DemoUser",
+    "demo_users",
+    "seed_demo",
+    "seed_demo_operations",
+    "seed_directory",
+]
 
 DEMO_PROVINCE = "320000"
 DEMO_PASSWORD = "citylead-demo"  # noqa: S105 - published demo credential, README lists it
+# A 12345 hotline system of the pilot city (client credentials, role intake): README lists it.
+HOTLINE_CLIENT = "hotline-12345"
+HOTLINE_SECRET = "citylead-demo-hotline"  # noqa: S105 - published demo credential
 
 # Cities live in the demo, with the date each went live (coverage grows over time).
 LIVE_CITIES = {
@@ -105,6 +120,19 @@ async def seed_directory(session: AsyncSession, users: list[DemoUser], *, provis
         direct_access_grants=False,
         service_account_admin=True,
     )
+    await directory.ensure_client(
+        session,
+        HOTLINE_CLIENT,
+        public=False,
+        secret=HOTLINE_SECRET,
+        direct_access_grants=False,
+        service_account_roles=[Role.INTAKE.value],
+    )
+    hotline = await directory.get_client(session, HOTLINE_CLIENT)
+    assert hotline is not None
+    account = await directory.service_account_user(session, hotline)
+    pilot = next(u.group_path for u in users if u.tenant_code == PILOT_CITY)
+    await directory.add_user_groups(session, account.id, [await directory.ensure_group_path(session, pilot)])
     password_hash = hash_password(DEMO_PASSWORD)  # one hash: all demo users share the published password
     for u in users:
         await directory.ensure_user(
@@ -128,4 +156,16 @@ async def seed_demo(owner: Database, *, provisioner_secret: str) -> LoadReport |
         tenants = list((await s.scalars(select(Tenant))).all())
         await seed_directory(s, demo_users(tenants), provisioner_secret=provisioner_secret)
     await seed_demo_standards(owner, DEMO_PROVINCE)
+    await seed_demo_operations(owner)
     return report
+
+
+async def seed_demo_operations(owner: Database) -> None:
+    """Geography (generated unit grids), units and a component inventory for every live county."""
+    async with owner.transaction(None) as s:
+        live = await s.scalars(
+            select(Tenant.code).where(Tenant.status == TenantStatus.LIVE).order_by(Tenant.code)
+        )
+        codes = [c for c in live if not c.endswith("00")]
+    await seed_demo_geography(owner, codes)
+    await seed_demo_units(owner, codes)

@@ -13,6 +13,7 @@ where it changes something, so paths never move. Codes are category codes (``010
 - ``manual/{kind}/{code}/filing``: filing condition 立案条件 (text)
 - ``manual/{kind}/{code}/closing``: closing condition 结案条件 (text)
 - ``manual/{kind}/{code}/responsible``: ``owner_first`` | ``territory_first`` | ``sector:<department type>``
+- ``manual/{kind}/{code}/auto_dispatch``: ``true`` to dispatch to the suggested unit on filing (自动派遣)
 - ``manual/{kind}/{code}/limit/{level}``: disposal time limit 处置时限 (``2wh``, ``1wd``, ``24h``)
 - ``manual/{kind}/{code}/stage/{n}/name``: staged limit name (e.g. 责令停工)
 - ``manual/{kind}/{code}/stage/{n}/limit``: staged limit
@@ -169,6 +170,10 @@ def _choice(*options: str) -> Check:
     return check
 
 
+def _boolean(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
 def _responsible(v: Any) -> str | None:
     if v in ("owner_first", "territory_first"):
         return None
@@ -259,6 +264,7 @@ _RULES: list[tuple[str, str, Check, Order] | tuple[str, str, Check, Order, Check
     (rf"manual/urgency/{_LEVEL}", "an urgency level label", _text(16), Order.NONE),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/(?:filing|closing)", "a condition", _text(500), Order.NONE),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/responsible", "a routing rule", _responsible, Order.NONE),
+    (rf"manual/(?:{_KIND}/{_CODE}|default)/auto_dispatch", "a yes/no", _boolean, Order.NONE),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/limit/{_LEVEL}", "a time limit", _limit, Order.SHRINK),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/stage/\d{{1,2}}/name", "a stage name", _text(32), Order.NONE),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/stage/\d{{1,2}}/limit", "a time limit", _limit, Order.SHRINK),

@@ -24,6 +24,7 @@ _FIELDS = (
     "filing",
     "closing",
     "responsible",
+    "auto_dispatch",
     "step/verify",
     "step/check",
     "duplicate/radius_m",
@@ -39,6 +40,7 @@ class ClassRule:
     filing: str
     closing: str
     responsible: str
+    auto_dispatch: bool
     limits: dict[str, Limit]  # by urgency level
     stages: list[tuple[str, Limit]]
     verify: Limit
@@ -112,6 +114,7 @@ class Manual:
             filing=fields["filing"],
             closing=fields["closing"],
             responsible=fields["responsible"],
+            auto_dispatch=fields["auto_dispatch"] is True,
             limits=limits,
             stages=stages,
             verify=Limit.parse(fields["step/verify"]),

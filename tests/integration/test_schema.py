@@ -18,7 +18,7 @@ from citylead.db import Database
 from citylead.db.models import metadata
 from citylead.db.roles import DatabaseUrls
 
-SHARED_SCHEMAS = {"idp"}  # the embedded identity provider's realm data: Keycloak's, not a tenant's
+SHARED_SCHEMAS = {"idp", "dramatiq"}  # the identity provider's realm (Keycloak's); the job broker's queues
 SHARED_TABLES = {"public.alembic_version"}
 TREE = "public.tenants"
 

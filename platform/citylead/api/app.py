@@ -17,12 +17,18 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from citylead import __version__
 from citylead.api.auth import BearerAuthentication, provide_principal
+from citylead.api.cases import CaseController, HotlineController
+from citylead.api.geography import GeographyController
 from citylead.api.health import health, ready
 from citylead.api.me import me
+from citylead.api.open311 import Open311ClientController, open311_router
 from citylead.api.problems import exception_handlers
 from citylead.api.standards import StandardsController
 from citylead.api.tenants import TenantController
+from citylead.api.units import ComponentController, UnitController
+from citylead.blobs import BlobStore, blob_store
 from citylead.db import Database
+from citylead.geography.index import Locator
 from citylead.identity.keys import SigningKeys
 from citylead.identity.tokens import JwksSource, TokenValidator, keycloak_jwks
 from citylead.settings import Settings
@@ -41,6 +47,21 @@ def _provide_db(state: State) -> Database:
 def _provide_resolver(state: State) -> Resolver:
     resolver: Resolver = state.resolver
     return resolver
+
+
+def _provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def _provide_blobs(state: State) -> BlobStore:
+    blobs: BlobStore = state.blobs
+    return blobs
+
+
+def _provide_locator(state: State) -> Locator:
+    locator: Locator = state.locator
+    return locator
 
 
 def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys | None = None) -> Litestar:
@@ -81,11 +102,21 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
 
     api = Router(
         path="/api/v1",
-        route_handlers=[me, TenantController, StandardsController],
+        route_handlers=[
+            me,
+            TenantController,
+            StandardsController,
+            GeographyController,
+            CaseController,
+            HotlineController,
+            UnitController,
+            ComponentController,
+            Open311ClientController,
+        ],
         dependencies={"principal": Provide(provide_principal)},
         middleware=[DefineMiddleware(BearerAuthentication)],
     )
-    handlers: list[Any] = [health, ready, api]
+    handlers: list[Any] = [health, ready, api, open311_router()]
     if embedded:
         from citylead.identity.idp.router import create_idp_router
 
@@ -106,10 +137,23 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
         dependencies={
             "db": Provide(_provide_db, sync_to_thread=False),
             "resolver": Provide(_provide_resolver, sync_to_thread=False),
+            "settings": Provide(_provide_settings, sync_to_thread=False),
+            "blobs": Provide(_provide_blobs, sync_to_thread=False),
+            "locator": Provide(_provide_locator, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
-        state=State({"db": db, "resolver": Resolver(), "token_validator": validator, "settings": settings}),
+        state=State(
+            {
+                "db": db,
+                "resolver": Resolver(),
+                "locator": Locator(),
+                "blobs": blob_store(settings),
+                "token_validator": validator,
+                "settings": settings,
+            }
+        ),
+        request_max_body_size=settings.blobs.photo_max_bytes * settings.blobs.photos_per_report + 1024 * 1024,
         openapi_config=OpenAPIConfig(
             title="citylead",
             version=__version__,

@@ -97,6 +97,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if exc.status_code == 401:
         headers.update(_bearer_challenge(detail))
     if exc.status_code >= 500:
+        log.error("server error on %s %s: %s", request.method, request.url.path, exc.detail, exc_info=exc)
         type_, title, detail = "internal-error", "Internal error", "an internal error occurred"
     return problem(request, exc.status_code, type_, title, detail, headers=headers or None)
 

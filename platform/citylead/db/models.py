@@ -1,7 +1,13 @@
 """Every mapped table, imported in one place so migrations and schema tests see them all."""
 
+from citylead.cases.models import Case, CaseAttachment, CaseEvent, IntakeKey
+from citylead.geography.models import Community, Geography, Grid, Street
 from citylead.identity.idp import models as idp_models
+from citylead.jobs import broker_tables
+from citylead.jobs.notifications import Notification
 from citylead.jobs.outbox import OutboxMessage
+from citylead.open311.keys import Open311Client
+from citylead.units.models import Component, Unit
 from tenants.audit import AuditEvent
 from tenants.models import Tenant
 from tenants.orm import Base
@@ -12,11 +18,24 @@ metadata = Base.metadata
 
 __all__ = [
     "AuditEvent",
+    "Case",
+    "CaseAttachment",
+    "CaseEvent",
+    "Community",
+    "Component",
+    "Geography",
+    "Grid",
+    "IntakeKey",
+    "Notification",
+    "Open311Client",
     "OutboxMessage",
     "StandardDraft",
     "StandardVersion",
+    "Street",
     "Tenant",
     "TenantProfile",
+    "Unit",
+    "broker_tables",
     "idp_models",
     "metadata",
 ]
