@@ -21,6 +21,7 @@ from citylead.api.cases import CaseController, HotlineController
 from citylead.api.geography import GeographyController
 from citylead.api.health import health, ready
 from citylead.api.me import me
+from citylead.api.notifications import NotificationController
 from citylead.api.open311 import Open311ClientController, open311_router
 from citylead.api.problems import exception_handlers
 from citylead.api.standards import StandardsController
@@ -112,6 +113,7 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
             UnitController,
             ComponentController,
             Open311ClientController,
+            NotificationController,
         ],
         dependencies={"principal": Provide(provide_principal)},
         middleware=[DefineMiddleware(BearerAuthentication)],

@@ -257,18 +257,42 @@ CLOCKED = {
 }
 _NO_CALENDAR = WorkCalendar.default()
 
+# Who is told after each action: (recipient, where it reads, subject). ``unit`` is the assigned
+# unit; roles read in the command centre holding the case or in the case's county.
 _NOTIFY = {
-    "dispatch": ("unit", "新派遣案件"),
-    "redispatch": ("unit", "改派案件"),
-    "check_fail": ("unit", "案件核查不通过，请返工"),
-    "request_return": ("dispatcher", "回退申请待审批"),
-    "request_postpone": ("dispatcher", "延期申请待审批"),
-    "request_park": ("dispatcher", "挂账申请待审批"),
-    "escalate": ("dispatcher", "疑难案件待市指挥中心派遣"),
-    "dispose": ("intake", "案件已处置，待派发核查"),
-    "send_verify": ("supervisor", "核实任务"),
-    "send_check": ("supervisor", "核查任务"),
+    "dispatch": ("unit", "unit", "新派遣案件"),
+    "redispatch": ("unit", "unit", "改派案件"),
+    "check_fail": ("unit", "unit", "案件核查不通过，请返工"),
+    "request_return": ("dispatcher", "command", "回退申请待审批"),
+    "request_postpone": ("dispatcher", "command", "延期申请待审批"),
+    "request_park": ("dispatcher", "command", "挂账申请待审批"),
+    "escalate": ("dispatcher", "command", "疑难案件待市指挥中心派遣"),
+    "send_back": ("dispatcher", "command", "市指挥中心退回，请派遣"),
+    "dispose": ("intake", "county", "案件已处置，待派发核查"),
+    "send_verify": ("supervisor", "county", "核实任务"),
+    "send_check": ("supervisor", "county", "核查任务"),
 }
+
+
+async def _notify(
+    session: AsyncSession, case: Case, actor: Actor, message: tuple[str, str, str], seq: int
+) -> None:
+    """Tell whoever acts next, in the tenant where they read when it is in the actor's line of the
+    tree (a city department, a county's unit, the city's command centre); a unit is ``TENANT/UNIT``."""
+    who, where, subject = message
+    place = {"unit": case.unit_tenant_id, "command": case.command_tenant_id, "county": case.tenant_id}[where]
+    code = await session.scalar(select(Tenant.code).where(Tenant.id == place)) if who == "unit" else None
+    notify(
+        session,
+        actor.tenant,
+        recipient_kind="unit" if who == "unit" else "role",
+        recipient=f"{code or '?'}/{case.unit_code}" if who == "unit" else who,
+        subject=f"{subject}：{case.number}",
+        body=f"{case.class_name}，{case.address or case.grid_code or '见案卷'}：{case.description[:100]}",
+        case_id=case.id,
+        dedupe_key=f"case:{case.id}:{seq}",
+        deliver_to_id=place,
+    )
 
 
 async def do_action(
@@ -328,15 +352,5 @@ async def do_action(
         system = Actor("system:auto-dispatch", frozenset({Role.DISPATCHER}), actor.tenant)
         return await do_action(session, case, "dispatch", Given(), actor=system, resolver=resolver, now=now)
     if (message := _NOTIFY.get(name)) is not None:
-        kind, subject = message
-        notify(
-            session,
-            actor.tenant,
-            recipient_kind="unit" if kind == "unit" else "role",
-            recipient=(case.unit_code or "-") if kind == "unit" else kind,
-            subject=f"{subject}：{case.number}",
-            body=f"{case.class_name}，{case.address or case.grid_code or '见案卷'}：{case.description[:100]}",
-            case_id=case.id,
-            dedupe_key=f"case:{case.id}:{event.seq}",
-        )
+        await _notify(session, case, actor, message, event.seq)
     return case

@@ -43,14 +43,21 @@ async def sweep_overdue(ctx: JobContext, *, now: datetime | None = None, limit: 
                 case.overdue = True
                 marked += 1
                 unit = case.step == "dispose" and case.unit_code
+                # The unit reads in its own tenant when the county can see it (itself or its city).
+                code = (
+                    await s.scalar(select(Tenant.code).where(Tenant.id == case.unit_tenant_id))
+                    if unit
+                    else None
+                )
                 notify(
                     s,
                     county,
                     recipient_kind="unit" if unit else "role",
-                    recipient=case.unit_code if unit and case.unit_code else "shift_lead",
+                    recipient=f"{code or '?'}/{case.unit_code}" if unit else "shift_lead",
                     subject=f"案件{STEP_LABELS.get(case.step or '', '')}超期：{case.number}",
                     body=f"{case.class_name}：期限 {case.due_at:%Y-%m-%d %H:%M} 已过",
                     case_id=case.id,
+                    deliver_to_id=case.unit_tenant_id if code else None,
                     dedupe_key=f"case:{case.id}:overdue:{case.step}:{case.step_started_at}",
                 )
     return marked

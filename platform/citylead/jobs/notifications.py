@@ -8,6 +8,7 @@ makes the job idempotent: a redelivered message (at least once) finds the row an
 from __future__ import annotations
 
 import enum
+import logging
 import uuid
 from datetime import datetime
 
@@ -20,6 +21,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    or_,
+    select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +38,7 @@ from tenants.orm import Base
 __all__ = ["Notification", "RecipientKind", "add_notification", "notify", "send"]
 
 SEND = "notifications.send"
+log = logging.getLogger(__name__)
 
 
 class RecipientKind(enum.StrEnum):
@@ -69,6 +74,39 @@ class Notification(Base):
     )
 
 
+_PATH = text("SELECT citylead_tenant_path(:id)")
+
+
+async def _path_of(ctx: JobContext, tenant_id: str) -> str | None:
+    """The path of a tenant the sender named (looked up, never taken from the message)."""
+    async with ctx.db.transaction(None) as session:
+        path = await session.scalar(_PATH, {"id": uuid.UUID(tenant_id)})
+    return str(path) if path else None
+
+
+async def _works_on(
+    session: AsyncSession, county_id: uuid.UUID, case_id: str | None, sender: uuid.UUID
+) -> bool:
+    """The sender holds the county's case or is assigned to it (read in the county's context)."""
+    from citylead.cases.models import Case
+
+    if case_id is None:
+        return False
+    found = await session.scalar(
+        select(Case.id).where(
+            Case.tenant_id == county_id,
+            Case.id == uuid.UUID(case_id),
+            or_(Case.command_tenant_id == sender, Case.unit_tenant_id == sender),
+        )
+    )
+    return found is not None
+
+
+def _in_line(a: str, b: str) -> bool:
+    """One tenant path is an ancestor of (or the same as) the other."""
+    return a.startswith(b) or b.startswith(a)
+
+
 def _check(recipient_kind: str, recipient: str, subject: str, body: str, dedupe_key: str) -> None:
     problems = []
     if recipient_kind not in set(RecipientKind):
@@ -96,14 +134,20 @@ def notify(
     body: str,
     dedupe_key: str,
     case_id: uuid.UUID | None = None,
+    deliver_to_id: uuid.UUID | None = None,
 ) -> OutboxMessage:
     """Queue a notification in the current transaction (sent only if it commits).
 
     ``dedupe_key`` names the occasion, e.g. ``f"case:{case.id}:dispatched:{event.id}"``: one row
-    per key and tenant, however often the message is delivered.
+    per key and tenant, however often the message is delivered. The row is written in ``tenant``,
+    or in tenant ``deliver_to_id``, where the recipients read. The job delivers there only if that
+    tenant is in the sender's line of the tree (a county notifying its city's department, a city a
+    county's unit) or — about a case — is the case's county while the sender holds the case or is
+    assigned to it; otherwise the notice is dropped with a warning.
     """
     kind = str(recipient_kind)
     _check(kind, recipient, subject, body, dedupe_key)
+    elsewhere = deliver_to_id if deliver_to_id is not None and deliver_to_id != tenant.id else None
     return enqueue(
         session,
         tenant,
@@ -114,6 +158,7 @@ def notify(
         body=body,
         case_id=str(case_id) if case_id else None,
         dedupe_key=dedupe_key,
+        **({"deliver_to": str(elsewhere)} if elsewhere else {}),
     )
 
 
@@ -159,8 +204,25 @@ async def send(
     body: str,
     dedupe_key: str,
     case_id: str | None = None,
+    deliver_to: str | None = None,
 ) -> None:
-    """``notifications.send``: one row per (tenant, dedupe_key), in the tenant's own context."""
+    """``notifications.send``: one row per (tenant, dedupe_key), in the tenant's own context, or in
+    the tenant ``deliver_to`` if the sender may notify there (see :func:`notify`)."""
+    if deliver_to is not None:
+        target_path = await _path_of(ctx, deliver_to)
+        if target_path is None:
+            log.warning("notification %s: no tenant %s, dropped", dedupe_key, deliver_to)
+            return
+        sender, sideways = uuid.UUID(tenant_id), not _in_line(target_path, tenant_path)
+        tenant_id, tenant_path = deliver_to, target_path
+        if sideways:
+            async with ctx.transaction(tenant_path) as session:
+                allowed = await _works_on(session, uuid.UUID(tenant_id), case_id, sender)
+            if not allowed:
+                log.warning(
+                    "notification %s: the sender has no part in case %s, dropped", dedupe_key, case_id
+                )
+                return
     async with ctx.transaction(tenant_path) as session:
         await add_notification(
             session,

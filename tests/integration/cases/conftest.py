@@ -127,3 +127,23 @@ async def unit_codes(owner_db: Database, tenant: Tenant, kind: str) -> list[str]
             select(Unit.code).where(Unit.tenant_id == tenant.id, Unit.kind == kind).order_by(Unit.code)
         )
         return list(rows)
+
+
+async def deliver_notifications(app_db: Database) -> int:
+    """Run the committed ``notifications.send`` messages of the outbox through the job itself (the
+    transport is tested in tests/integration/jobs; here it is who gets told what)."""
+    from sqlalchemy import text
+
+    from citylead.jobs.notifications import send
+    from citylead.jobs.registry import JobContext
+
+    ctx, done = JobContext(app_db), 0
+    async with app_db.transaction(None) as s:
+        rows = (await s.execute(text("SELECT * FROM citylead_outbox_claim(1000)"))).mappings().all()
+        mine = [r for r in rows if r["actor"] == "notifications.send"]
+        for row in mine:
+            await send.fn(ctx, **row["payload"])
+            done += 1
+        if rows:
+            await s.execute(text("SELECT citylead_outbox_sent(:ids)"), {"ids": [r["id"] for r in rows]})
+    return done

@@ -233,3 +233,17 @@ async def test_auto_dispatch_where_the_manual_says_so(
     ]
     other = await api.report("supervisor", county, case_world[county][5], code="06016")
     assert (await api.act(other, "file", "shift_lead", county))["state"] == "filed"
+
+
+async def test_routing_of_a_case_owner_unknown_and_sector(
+    api: Api, case_world: dict[str, list[Spot]]
+) -> None:
+    spot = case_world[B][60]
+    # A street-light component with no inventory object near: the territory is the last resort.
+    lamp = await api.report("supervisor", B, spot, kind="component", code="01006", description="路灯不亮")
+    assert lamp["routing"]["basis"] == "territory" and lamp["routing"]["unit_code"] == spot.street
+    assert "部件先属主" in lamp["routing"]["reason"]
+    # Illegal construction: the manual names the sector department 城管执法.
+    built = await api.report("supervisor", B, case_world[B][61], code="06001", description="私搭乱建")
+    assert (built["routing"]["basis"], built["routing"]["unit_code"]) == ("sector", "CGZF")
+    assert "城管执法" in built["routing"]["reason"]

@@ -239,3 +239,26 @@ async def test_list_filters_and_scope(
     assert len(page["items"]) == 1 and page["total"] >= 2 and page["page"] == 2
     bad = await client.get("/api/v1/cases?light=blue", headers=api.staff("shift_lead", C))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "light"
+
+
+async def test_two_dispatchers_at_once_one_wins_the_other_gets_409(
+    api: Api, client: AsyncTestClient[Litestar], case_world: dict[str, list[Spot]]
+) -> None:
+    import asyncio
+
+    case = await api.report("supervisor", C, case_world[C][45], code="06019")
+    case = await api.act(case, "file", "shift_lead", C)
+
+    async def dispatch(unit: str) -> int:
+        r = await client.post(
+            f"/api/v1/cases/{case['id']}/actions/dispatch",
+            json={"unit": {"tenant": C, "code": unit}},
+            headers=api.staff("dispatcher", C),
+        )
+        return r.status_code
+
+    codes = await asyncio.gather(dispatch("SZSS"), dispatch("HJWS"))
+    assert sorted(codes) == [200, 409]
+    final = await api.get(case, "dispatcher", C)
+    assert [e["action"] for e in final["history"]].count("dispatch") == 1  # no lost update
+    assert final["unit"]["code"] == final["history"][-1]["data"]["unit"]["code"]

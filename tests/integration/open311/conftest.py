@@ -46,7 +46,7 @@ Acting = Callable[[str], Any]
 async def open311_statuses(owner_db: Database, registry: dict[str, Tenant]) -> AsyncIterator[None]:
     async with owner_db.transaction(None) as s:
         rows = await s.execute(select(Tenant.code, Tenant.status).where(Tenant.code.in_(list(STATUSES))))
-        before = dict(rows.tuples().all())
+        before = dict(rows.all())
         for code, status in STATUSES.items():
             await s.execute(update(Tenant).where(Tenant.code == code).values(status=status))
     yield
