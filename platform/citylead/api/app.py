@@ -17,9 +17,10 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from citylead import __version__
 from citylead.api.auth import BearerAuthentication, provide_principal
-from citylead.api.cases import CaseController, HotlineController
+from citylead.api.cases import CaseController
 from citylead.api.geography import GeographyController
 from citylead.api.health import health, ready
+from citylead.api.intake import HotlineController
 from citylead.api.me import me
 from citylead.api.notifications import NotificationController
 from citylead.api.open311 import Open311ClientController, open311_router

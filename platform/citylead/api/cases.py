@@ -1,52 +1,36 @@
-"""``/api/v1/cases``: report, read, list and act on cases; ``/api/v1/intake/hotline`` for hotlines.
+"""``/api/v1/cases``: report, read, list and act on cases (the acting tenant is always the caller's).
 
-The acting tenant is always the caller's own (a county's staff act in their county; a city's
-command centre in the city; a department in its unit's tenant). Reports may carry photos as
-``multipart/form-data``: a ``report`` part with the JSON fields and ``photos`` file parts.
+Reports and actions may carry photos as ``multipart/form-data``: a ``report`` part with the JSON
+fields and ``photos`` file parts (see :mod:`citylead.api.case_io`).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from citylead.api.cases_schemas import (
-    ActionIn,
-    CaseIn,
-    CaseListOut,
-    CaseOut,
-    CaseSummary,
-    HotlineIn,
-    case_out,
-    summary_fields,
-)
-from citylead.blobs import BlobStore, Photo, check_photo, photo_key
-from citylead.cases.access import Actor, access_case_by_id, actor_of
+from citylead.api.case_io import attach, case_view, decode, read_body, report_of, tenant_codes
+from citylead.api.cases_schemas import ActionIn, CaseIn, CaseListOut, CaseOut, CaseSummary, summary_fields
+from citylead.blobs import BlobStore
+from citylead.cases.access import access_case_by_id, actor_of
 from citylead.cases.actions import Given, do_action
-from citylead.cases.deadlines import clock_of
-from citylead.cases.events import history
-from citylead.cases.intake import Report, do_report
-from citylead.cases.models import Case, CaseAttachment, Source
+from citylead.cases.intake import do_report
+from citylead.cases.models import CaseAttachment, Source
 from citylead.cases.queries import LIGHTS, CaseFilter, list_cases
 from citylead.db import Database
 from citylead.geography.index import Locator
 from citylead.identity.principal import Principal, Role
 from citylead.settings import Settings
-from tenants.context import TenantContext
 from tenants.errors import FieldProblem, Forbidden, InvalidInput, NotFound
-from tenants.models import Tenant
 from tenants.standards.resolver import Resolver
 
-__all__ = ["CaseController", "HotlineController"]
+__all__ = ["CaseController"]
 
 Db = NamedDependency[Database]
 Caller = NamedDependency[Principal]
@@ -55,126 +39,17 @@ Locate = NamedDependency[Locator]
 Blobs = NamedDependency[BlobStore]
 Config = NamedDependency[Settings]
 CaseId = Annotated[uuid.UUID, PathParameter(description="the case's id")]
-T = TypeVar("T")
 
 REPORTERS = (Role.SUPERVISOR, Role.INTAKE)
-HOTLINE_SOURCES = {"12345": Source.HOTLINE_12345, "12319": Source.HOTLINE_12319, "110": Source.HOTLINE_110}
-
-
-def _decode(raw: bytes | str, type_: type[T]) -> T:
-    try:
-        return msgspec.json.decode(raw, type=type_)
-    except msgspec.ValidationError as exc:
-        path = str(exc).rsplit(" - at `", 1)
-        field = path[1].rstrip("`").removeprefix("$.") if len(path) == 2 else "body"
-        raise InvalidInput(str(exc), errors=[FieldProblem(field, path[0])]) from None
-    except msgspec.DecodeError as exc:
-        raise InvalidInput(
-            f"the body is not valid JSON: {exc}", errors=[FieldProblem("body", "valid JSON")]
-        ) from None
-
-
-async def _body(
-    request: Request[Any, Any, Any], type_: type[T], settings: Settings
-) -> tuple[T, list[Photo], list[bytes]]:
-    """The JSON fields and the checked photos (413/415 before anything is written)."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        return _decode(await request.body(), type_), [], []
-    form = await request.form()
-    raw = form.get("report") or form.get("data")
-    if raw is None:
-        raise InvalidInput(
-            "a multipart report needs a `report` part with the JSON fields",
-            errors=[FieldProblem("report", "required")],
-        )
-    if isinstance(raw, UploadFile):
-        raw = await raw.read()
-    fields = _decode(raw, type_)
-    files = [f for f in form.getall("photos") if isinstance(f, UploadFile)] if "photos" in form else []
-    if len(files) > settings.blobs.photos_per_report:
-        raise InvalidInput(
-            "too many photos",
-            errors=[FieldProblem("photos", f"at most {settings.blobs.photos_per_report} photos", len(files))],
-        )
-    photos, datas = [], []
-    for f in files:
-        data = await f.read()
-        photos.append(check_photo(data, f.content_type, max_bytes=settings.blobs.photo_max_bytes))
-        datas.append(data)
-    return fields, photos, datas
-
-
-async def _attach(
-    s: AsyncSession,
-    blobs: BlobStore,
-    case: Case,
-    stage: str,
-    photos: list[Photo],
-    datas: list[bytes],
-    by: str,
-) -> None:
-    for photo, data in zip(photos, datas, strict=True):
-        key = photo_key(case.tenant_id, case.id, photo)
-        await blobs.put(key, data, photo.content_type)
-        s.add(
-            CaseAttachment(
-                tenant_id=case.tenant_id,
-                case_id=case.id,
-                stage=stage,
-                key=key,
-                content_type=photo.content_type,
-                size=photo.size,
-                sha256=photo.sha256,
-                width=photo.width,
-                height=photo.height,
-                uploaded_by=by,
-            )
-        )
-
-
-async def _codes(s: AsyncSession, cases: list[Case]) -> dict[uuid.UUID, str]:
-    ids = {i for c in cases for i in (c.tenant_id, c.command_tenant_id, c.unit_tenant_id) if i is not None}
-    for c in cases:
-        if c.suggestion.get("unit_tenant_id"):
-            ids.add(uuid.UUID(c.suggestion["unit_tenant_id"]))
-    rows = await s.execute(select(Tenant.id, Tenant.code).where(Tenant.id.in_(ids)))
-    return dict(rows.all())  # tenants outside the reader's view stay unnamed
-
-
-async def _out(s: AsyncSession, case: Case, actor: Actor) -> CaseOut:
-    now = await s.scalar(select(func.now()))
-    assert now is not None
-    photos = await s.scalars(
-        select(CaseAttachment)
-        .where(CaseAttachment.tenant_id == case.tenant_id, CaseAttachment.case_id == case.id)
-        .order_by(CaseAttachment.uploaded_at)
-    )
-    return case_out(
-        case,
-        await _codes(s, [case]),
-        actor=actor,
-        clock=clock_of(case, now),
-        events=await history(s, case),
-        photos=list(photos),
-    )
-
-
-def _report(
-    data: CaseIn | HotlineIn, source: Source, reporter: dict[str, str] | None, external: str | None
-) -> Report:
-    return Report(
-        kind=data.kind,
-        code=data.code,
-        lon=data.lon,
-        lat=data.lat,
-        description=data.description,
-        urgency=data.urgency,
-        source=source,
-        address=data.address,
-        reporter=reporter or {},
-        component_id=getattr(data, "component_id", None),
-        external_id=external,
-    )
+# Which stage an action's photos document (处置 / 核查 / 核实); other actions keep their own name.
+PHOTO_STAGES = {
+    "dispose": "dispose",
+    "self_handle": "dispose",
+    "check_pass": "check",
+    "check_fail": "check",
+    "verify": "verify",
+    "verify_false": "verify",
+}
 
 
 class CaseController(Controller):
@@ -194,7 +69,7 @@ class CaseController(Controller):
     ) -> CaseOut:
         if not principal.has_any(*REPORTERS):
             raise Forbidden("reporting needs the supervisor (监督员) or intake (受理员) role")
-        data, photos, datas = await _body(request, CaseIn, settings)
+        data, photos, datas = await read_body(request, CaseIn, settings)
         if Role.SUPERVISOR in principal.roles and Role.INTAKE not in principal.roles:
             source = Source.SUPERVISOR
         else:
@@ -204,14 +79,14 @@ class CaseController(Controller):
             intake = await do_report(
                 s,
                 actor.tenant,
-                _report(data, source, data.reporter, None),
+                report_of(data, source, data.reporter, None),
                 resolver=resolver,
                 locator=locator,
                 acting_user=principal.username,
             )
-            await _attach(s, blobs, intake.case, "report", photos, datas, principal.username)
+            await attach(s, blobs, intake.case, "report", photos, datas, principal.username)
             await s.flush()
-            return await _out(s, intake.case, actor)
+            return await case_view(s, intake.case, actor)
 
     @get("/", summary="Cases in your reach, filtered and paginated")
     async def list(
@@ -260,7 +135,7 @@ class CaseController(Controller):
             now = await s.scalar(select(func.now()))
             assert now is not None
             found = await list_cases(s, actor, f, now=now, page=page, page_size=page_size)
-            codes = await _codes(s, found.items)
+            codes = await tenant_codes(s, found.items)
             return CaseListOut(
                 items=[CaseSummary(**summary_fields(c, codes)) for c in found.items],
                 total=found.total,
@@ -273,7 +148,7 @@ class CaseController(Controller):
         async with db.transaction(principal.context) as s:
             actor = await actor_of(s, principal)
             case = await access_case_by_id(s, actor, case_id)
-            out = await _out(s, case, actor)
+            out = await case_view(s, case, actor)
         return Response(out, headers={"ETag": f'"{out.version}"'})
 
     @post(
@@ -294,9 +169,9 @@ class CaseController(Controller):
     ) -> Response[CaseOut]:
         raw = await request.body()
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            data, photos, datas = await _body(request, ActionIn, settings)
+            data, photos, datas = await read_body(request, ActionIn, settings)
         else:
-            data, photos, datas = (_decode(raw, ActionIn) if raw.strip() else ActionIn()), [], []
+            data, photos, datas = (decode(raw, ActionIn) if raw.strip() else ActionIn()), [], []
         version = data.version
         if (match := request.headers.get("if-match")) is not None:
             try:
@@ -319,17 +194,11 @@ class CaseController(Controller):
             actor = await actor_of(s, principal)
             case = await access_case_by_id(s, actor, case_id)
             await do_action(s, case, action, given, actor=actor, resolver=resolver)
-            stage = {
-                "dispose": "dispose",
-                "self_handle": "dispose",
-                "check_pass": "check",
-                "check_fail": "check",
-                "verify": "verify",
-            }
             if photos:
-                await _attach(s, blobs, case, stage.get(action, action), photos, datas, principal.username)
+                stage = PHOTO_STAGES.get(action, action)
+                await attach(s, blobs, case, stage, photos, datas, principal.username)
             await s.flush()
-            out = await _out(s, case, actor)
+            out = await case_view(s, case, actor)
         return Response(out, headers={"ETag": f'"{out.version}"'})
 
     @get(
@@ -356,78 +225,3 @@ class CaseController(Controller):
         return Response(
             data, media_type=row.content_type, headers={"Cache-Control": "private, max-age=86400"}
         )
-
-
-class HotlineController(Controller):
-    """Hotline systems (12345 / 12319 / 110) sign in with client credentials (role intake) and send
-    an ``Idempotency-Key``: a retry, even a concurrent one, returns the same case."""
-
-    path = "/intake"
-    tags = ["intake"]  # noqa: RUF012
-
-    @post("/hotline", status_code=201, summary="A hotline call becomes a case (Idempotency-Key required)")
-    async def hotline(
-        self,
-        request: Request[Any, Any, Any],
-        db: Db,
-        principal: Caller,
-        resolver: Resolve,
-        locator: Locate,
-    ) -> Response[CaseOut]:
-        if not principal.has_any(Role.INTAKE):
-            raise Forbidden("hotline intake needs a client with the intake role")
-        key = (request.headers.get("idempotency-key") or "").strip()
-        if not key or len(key) > 128:
-            raise InvalidInput(
-                "an Idempotency-Key header is required",
-                errors=[FieldProblem("Idempotency-Key", "required, 1–128 characters", key or None)],
-            )
-        data = _decode(await request.body(), HotlineIn)
-        async with db.transaction(principal.context) as s:
-            home = await s.scalar(select(Tenant).where(Tenant.path == principal.tenant_path))
-            if home is None:
-                raise NotFound("your tenant is not registered")
-            county = await _county_for(s, locator, home, data)
-        async with db.transaction(TenantContext(county.path)) as s:
-            county = await s.get_one(Tenant, county.id)
-            intake = await do_report(
-                s,
-                county,
-                _report(data, HOTLINE_SOURCES[data.hotline], data.caller, data.ticket),
-                resolver=resolver,
-                locator=locator,
-                acting_user=principal.username,
-                idempotency=(principal.subject or principal.username, key),
-            )
-            actor = Actor(principal.username, principal.roles, county)
-            out = await _out(s, intake.case, actor)
-        replayed = not intake.created and not intake.joined
-        return Response(
-            out,
-            status_code=201 if intake.created else 200,
-            headers={
-                "Idempotency-Replayed": "true" if replayed else "false",
-                "Location": f"/api/v1/cases/{out.id}",
-            },
-        )
-
-
-async def _county_for(s: AsyncSession, locator: Locator, home: Tenant, data: HotlineIn) -> Tenant:
-    """The county the call belongs to: the one named (within the client's tree), else the one whose
-    boundary holds the point."""
-    if data.county is not None:
-        county = await s.scalar(
-            select(Tenant).where(Tenant.code == data.county, Tenant.path.op("^@")(home.path))
-        )
-        if county is None:
-            raise InvalidInput(
-                "unknown county", errors=[FieldProblem("county", "a county under your tenant", data.county)]
-            )
-        return county
-    county = await locator.county_of(s, home, data.lon, data.lat)
-    if county is None:
-        raise InvalidInput(
-            "the location is in no county you serve",
-            errors=[FieldProblem("location", f"must lie in a county of {home.name}", [data.lon, data.lat])],
-        )
-    return county

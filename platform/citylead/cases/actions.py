@@ -16,23 +16,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from citylead.cases import deadlines
 from citylead.cases.access import Actor
+from citylead.cases.effects import CLOCKED, EFFECTS, Step, limit_field
 from citylead.cases.events import add_event
 from citylead.cases.models import Case
+from citylead.cases.notices import tell_next
 from citylead.cases.workflow import ACTIONS, Action, Needs, State, allowed_actions, transition
 from citylead.identity.principal import Role
-from citylead.jobs.notifications import notify
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.models import Tenant
 from tenants.standards.paths import Kind
 from tenants.standards.resolver import At, Resolver, parse_at
 from tenants.standards.views import calendar_of
-from tenants.standards.worktime import Limit, WorkCalendar, deadline
+from tenants.standards.worktime import WorkCalendar
 
-__all__ = ["CLOSING_TYPES", "Given", "calendar_for", "do_action"]
-
-CLOSING_TYPES = {"normal": "正常结案", "overdue": "超期结案", "erroneous": "错误结案", "special": "特殊结案"}
+__all__ = ["Given", "calendar_for", "do_action"]
 
 
 @dataclass(frozen=True)
@@ -75,19 +73,6 @@ def _text(value: str | None, field: str, rule: str) -> str:
     return value.strip()
 
 
-def _limit(value: str | None, field: str) -> Limit:
-    try:
-        limit = Limit.parse(value or "")
-    except ValueError:
-        limit = None
-    if limit is None or limit.amount <= 0:
-        raise InvalidInput(
-            f"{field} must be a time limit",
-            errors=[FieldProblem(field, "a positive limit such as 4wh, 2wd, 30wmin or 24h", value)],
-        )
-    return limit
-
-
 async def _check_needs(
     session: AsyncSession, case: Case, action: Action, given: Given, actor: Actor
 ) -> dict[str, Any]:
@@ -107,7 +92,7 @@ async def _check_needs(
     if Needs.FEEDBACK in action.needs:
         found["feedback"] = _text(given.feedback, "feedback", "describe what was done (处置情况)")
     if Needs.DURATION in action.needs:
-        found["duration"] = _limit(given.duration, "duration")
+        found["duration"] = limit_field(given.duration, "duration")
     if Needs.CITY_ABOVE in action.needs:
         county = await session.get(Tenant, case.tenant_id)
         city = await session.get(Tenant, county.parent_id) if county and county.parent_id else None
@@ -159,140 +144,7 @@ async def _unit(session: AsyncSession, case: Case, given: Given, actor: Actor) -
     return unit
 
 
-def _apply(
-    case: Case,
-    action: Action,
-    given: Given,
-    found: dict[str, Any],
-    now: datetime,
-    calendar: WorkCalendar | None,
-) -> dict[str, Any]:
-    """The action's effects on the case; returns what the event records besides the reason."""
-    name, data = action.name, dict[str, Any]()
-    cal = calendar or _NO_CALENDAR
-    if name == "send_verify":
-        deadlines.start_clock(case, "verify", now, cal)
-    elif name == "send_check":
-        deadlines.start_clock(case, "check", now, cal)
-    elif name in ("accept", "refuse", "verify", "verify_false", "void", "check_pass"):
-        deadlines.stop_clock(case)
-    elif name == "file":
-        case.filed_at = now
-        deadlines.stop_clock(case)
-    elif name in ("dispatch", "redispatch"):
-        unit = found["unit"]
-        data["from_unit"] = case.unit_code
-        case.unit_tenant_id, case.unit_code, case.unit_name = unit.tenant_id, unit.code, unit.name
-        case.dispatched_at = now
-        deadlines.start_clock(case, "dispose", now, cal)
-        data["unit"] = {"tenant_id": str(unit.tenant_id), "code": unit.code, "name": unit.name}
-        data["due_at"] = case.due_at.isoformat() if case.due_at else None
-    elif name == "approve_return":
-        case.return_count += 1
-        data["returned_by"] = case.unit_code
-        case.unit_tenant_id = case.unit_code = case.unit_name = None
-        deadlines.stop_clock(case)
-    elif name == "request_postpone":
-        case.pending = {"postpone": str(found["duration"])}
-    elif name == "approve_postpone":
-        asked = Limit.parse(case.pending.get("postpone", "0wmin"))
-        granted = _limit(given.granted, "granted") if given.granted else asked
-        if granted.duration(cal) > asked.duration(cal):
-            raise InvalidInput(
-                "a postponement cannot grant more than was asked",
-                errors=[FieldProblem("granted", f"must be at most {asked}", given.granted)],
-            )
-        deadlines.pause(case, now, deadline(now, granted, cal), cal)
-        case.postpone_count += 1
-        data["granted"] = str(granted)
-        data["due_at"] = case.due_at.isoformat() if case.due_at else None
-    elif name == "approve_park":
-        deadlines.pause(case, now, None, cal)
-    elif name == "resume":
-        deadlines.resume(case, now, cal)
-        data["due_at"] = case.due_at.isoformat() if case.due_at else None
-    elif name in ("dispose", "self_handle"):
-        case.disposed_at = now
-        case.dispose_overdue = case.step == "dispose" and case.due_at is not None and now > case.due_at
-        data["feedback"] = found["feedback"]
-        data["overdue"] = case.dispose_overdue
-        deadlines.stop_clock(case)
-    elif name == "check_fail":
-        case.rework_count += 1
-        deadlines.start_clock(case, "dispose", now, cal)
-        data["due_at"] = case.due_at.isoformat() if case.due_at else None
-    elif name == "close":
-        kind = given.closing_type or ("overdue" if case.dispose_overdue else "normal")
-        if kind not in CLOSING_TYPES:
-            raise InvalidInput(
-                "unknown closing type",
-                errors=[FieldProblem("closing_type", f"must be one of {', '.join(CLOSING_TYPES)}", kind)],
-            )
-        case.closing_type, case.closed_at = kind, now
-        data["closing_type"] = kind
-        deadlines.stop_clock(case)
-    elif name == "escalate":
-        city: Tenant = found["city"]
-        case.command_tenant_id = city.id
-        case.unit_tenant_id = case.unit_code = case.unit_name = None
-        data["to"] = city.code
-    elif name == "send_back":
-        case.command_tenant_id = case.tenant_id
-    if name.startswith(("approve_", "deny_")):
-        case.pending = {}
-    return data
-
-
-# Actions that start, pause or resume a clock read the case's pinned calendar; the others do not
-# (so a unit in another county, which cannot read the case county's standards, can still act).
-CLOCKED = {
-    "send_verify",
-    "send_check",
-    "dispatch",
-    "redispatch",
-    "approve_postpone",
-    "approve_park",
-    "resume",
-    "check_fail",
-}
-_NO_CALENDAR = WorkCalendar.default()
-
-# Who is told after each action: (recipient, where it reads, subject). ``unit`` is the assigned
-# unit; roles read in the command centre holding the case or in the case's county.
-_NOTIFY = {
-    "dispatch": ("unit", "unit", "新派遣案件"),
-    "redispatch": ("unit", "unit", "改派案件"),
-    "check_fail": ("unit", "unit", "案件核查不通过，请返工"),
-    "request_return": ("dispatcher", "command", "回退申请待审批"),
-    "request_postpone": ("dispatcher", "command", "延期申请待审批"),
-    "request_park": ("dispatcher", "command", "挂账申请待审批"),
-    "escalate": ("dispatcher", "command", "疑难案件待市指挥中心派遣"),
-    "send_back": ("dispatcher", "command", "市指挥中心退回，请派遣"),
-    "dispose": ("intake", "county", "案件已处置，待派发核查"),
-    "send_verify": ("supervisor", "county", "核实任务"),
-    "send_check": ("supervisor", "county", "核查任务"),
-}
-
-
-async def _notify(
-    session: AsyncSession, case: Case, actor: Actor, message: tuple[str, str, str], seq: int
-) -> None:
-    """Tell whoever acts next, in the tenant where they read when it is in the actor's line of the
-    tree (a city department, a county's unit, the city's command centre); a unit is ``TENANT/UNIT``."""
-    who, where, subject = message
-    place = {"unit": case.unit_tenant_id, "command": case.command_tenant_id, "county": case.tenant_id}[where]
-    code = await session.scalar(select(Tenant.code).where(Tenant.id == place)) if who == "unit" else None
-    notify(
-        session,
-        actor.tenant,
-        recipient_kind="unit" if who == "unit" else "role",
-        recipient=f"{code or '?'}/{case.unit_code}" if who == "unit" else who,
-        subject=f"{subject}：{case.number}",
-        body=f"{case.class_name}，{case.address or case.grid_code or '见案卷'}：{case.description[:100]}",
-        case_id=case.id,
-        dedupe_key=f"case:{case.id}:{seq}",
-        deliver_to_id=place,
-    )
+_NO_CALENDAR = WorkCalendar.default()  # for actions that touch no clock (see effects.CLOCKED)
 
 
 async def do_action(
@@ -327,9 +179,11 @@ async def do_action(
     found = await _check_needs(session, case, action, given, actor)
     now = now or await session.scalar(select(func.now()))
     assert now is not None
-    cal = await calendar_for(session, resolver, case) if name in CLOCKED else None
+    calendar = await calendar_for(session, resolver, case) if name in CLOCKED else _NO_CALENDAR
     target = action.target_for(escalated=case.command_tenant_id != case.tenant_id)
-    data = _apply(case, action, given, found, now, cal)
+    effect = EFFECTS.get(name)
+    applied = Step(case, now, calendar, found, granted=given.granted, closing_type=given.closing_type)
+    data = effect(applied) if effect else {}
     case.state, case.updated_at = target.value, now
     event = await add_event(
         session,
@@ -351,6 +205,5 @@ async def do_action(
     if name == "file" and case.limits.get("auto_dispatch") and case.suggestion.get("unit_code"):
         system = Actor("system:auto-dispatch", frozenset({Role.DISPATCHER}), actor.tenant)
         return await do_action(session, case, "dispatch", Given(), actor=system, resolver=resolver, now=now)
-    if (message := _NOTIFY.get(name)) is not None:
-        await _notify(session, case, actor, message, event.seq)
+    await tell_next(session, case, actor, name, event.seq)
     return case

@@ -12,7 +12,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.cases.deadlines import pinned_limits
+from citylead.cases.duplicates import find_open_duplicate, join
 from citylead.cases.events import add_event
 from citylead.cases.models import Case, IntakeKey, Source
 from citylead.cases.workflow import State
@@ -31,7 +32,6 @@ from tenants.standards.layers import Effective
 from tenants.standards.paths import Kind
 from tenants.standards.resolver import Resolver, format_vector
 from tenants.standards.views import ClassRule, Manual, calendar_of
-from tenants.standards.worktime import Limit, WorkCalendar, working_elapsed
 
 __all__ = ["Intake", "Report", "do_report"]
 
@@ -132,60 +132,6 @@ async def _keyed(
     return await session.scalar(select(Case).where(Case.tenant_id == county.id, Case.id == row.case_id))
 
 
-async def _duplicate(
-    session: AsyncSession,
-    county: Tenant,
-    report: Report,
-    rule: ClassRule,
-    calendar: WorkCalendar,
-    now: datetime,
-) -> Case | None:
-    """An open case of the same class within the manual's radius (metres) and window (working time)."""
-    radius, window = rule.duplicate_radius_m, rule.duplicate_window
-    if radius <= 0 or window.amount <= 0:
-        return None
-    dlat = radius / 111_320
-    dlon = dlat / max(math.cos(math.radians(report.lat)), 0.01)
-    open_states = [s.value for s in State if not s.final]
-    open_states = [s.value for s in State if not s.final]
-    rows = await session.scalars(
-        select(Case)
-        .where(
-            Case.tenant_id == county.id,
-            Case.kind == report.kind,
-            Case.class_code == report.code,
-            Case.state.in_(open_states),
-            Case.reported_at >= _horizon(now, window, calendar),
-            Case.lat.between(report.lat - dlat, report.lat + dlat),
-            Case.lon.between(report.lon - dlon, report.lon + dlon),
-        )
-        .order_by(Case.reported_at)
-        .with_for_update()
-    )
-    for case in rows:
-        elapsed = (
-            working_elapsed(case.reported_at, now, calendar) if window.working else now - case.reported_at
-        )
-        if elapsed <= window.duration(calendar) and _metres(case, report) <= radius:
-            return case
-    return None
-
-
-def _horizon(now: datetime, window: Limit, calendar: WorkCalendar) -> datetime:
-    """No case reported before this can be within the window: a working window of N working days
-    spans at most about 7/5 N calendar days plus the longest holiday run (prefilter only)."""
-    if not window.working:
-        return now - window.duration(calendar)
-    days = window.duration(calendar) / calendar.day_length
-    return now - timedelta(days=math.ceil(days * 7 / 5) + 12)
-
-
-def _metres(case: Case, report: Report) -> float:
-    x = math.radians(report.lon - case.lon) * math.cos(math.radians((report.lat + case.lat) / 2))
-    y = math.radians(report.lat - case.lat)
-    return math.hypot(x, y) * 6_371_000
-
-
 async def do_report(
     session: AsyncSession,
     county: Tenant,
@@ -240,16 +186,21 @@ async def do_report(
             assert found is not None
             return Intake(found, created=False)
 
-    if (open_case := await _duplicate(session, county, report, rule, calendar, now)) is not None:
-        open_case.duplicate_count += 1
-        open_case.updated_at = now
-        await add_event(
+    open_case = await find_open_duplicate(
+        session,
+        county.id,
+        kind=report.kind,
+        code=report.code,
+        lon=report.lon,
+        lat=report.lat,
+        rule=rule,
+        calendar=calendar,
+        now=now,
+    )
+    if open_case is not None:
+        await join(
             session,
             open_case,
-            "duplicate",
-            open_case.state,
-            open_case.state,
-            actor=acting_user,
             reason=f"重复上报（{report.source.label}）：{report.description[:200]}",
             data={
                 "source": report.source.value,
@@ -257,7 +208,8 @@ async def do_report(
                 "lat": report.lat,
                 "reporter": report.reporter,
             },
-            at=now,
+            acting_user=acting_user,
+            now=now,
         )
         if idempotency is not None:
             await session.execute(
