@@ -8,8 +8,6 @@ own context, so row-level security applies exactly as it does to the API. Import
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,13 +15,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
 
-from citylead.cli_support import console, friendly, load_settings
-from tenants.context import TenantContext
-from tenants.errors import InvalidInput, NotFound
+from citylead.cli_support import cli_actor, console, friendly, in_tenant
+from tenants.errors import InvalidInput
 from tenants.models import Tenant
 
 __all__ = ["geography"]
@@ -31,37 +26,8 @@ __all__ = ["geography"]
 T = TypeVar("T")
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
 def _run(code: str, work: Callable[[AsyncSession, Tenant], Awaitable[T]]) -> T:
-    """Prepare the database, then run ``work`` in one transaction in tenant ``code``'s context."""
-    from citylead.db import Database
-    from citylead.runtime import prepare
-
-    runtime = prepare(load_settings())
-
-    async def go() -> T:
-        async with runtime.owner_database() as owner, owner.transaction(None) as s:
-            path = await s.scalar(select(Tenant.path).where(Tenant.code == code))
-        if path is None:
-            raise NotFound(f"no tenant {code}; register its province first with `citylead registry load`")
-        db = Database(runtime.urls.app, pool_size=1)
-        try:
-            async with db.transaction(TenantContext(path)) as s:
-                tenant = await s.scalar(
-                    select(Tenant).options(undefer(Tenant.boundary)).where(Tenant.code == code)
-                )
-                assert tenant is not None
-                return await work(s, tenant)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(go())
-    finally:
-        runtime.stop()
+    return in_tenant(code, work, boundary=True)
 
 
 def _read(file: Path) -> Any:
@@ -98,7 +64,7 @@ def import_(code: str, file: Path) -> None:
     collection = _read(file)
 
     async def work(s: AsyncSession, county: Tenant) -> Any:
-        return await do_import_geography(s, county, collection, acting_user=_actor())
+        return await do_import_geography(s, county, collection, acting_user=cli_actor())
 
     _imported(code, work)
 
@@ -124,7 +90,7 @@ def demo(code: str, out: Path | None) -> None:
         return
 
     async def work(s: AsyncSession, county: Tenant) -> Any:
-        return await do_import_geography(s, county, demo_geography(county), acting_user=_actor())
+        return await do_import_geography(s, county, demo_geography(county), acting_user=cli_actor())
 
     _imported(code, work)
 

@@ -7,20 +7,15 @@ own context, so row-level security applies exactly as it does to the API. Action
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from citylead.cli_support import console, friendly, load_settings
-from tenants.context import TenantContext
-from tenants.errors import NotFound
+from citylead.cli_support import cli_actor, console, friendly, in_tenant
 from tenants.models import Tenant
 from tenants.standards.drafts import DraftPatch, do_patch_draft, get_draft
 from tenants.standards.paths import Kind
@@ -33,35 +28,9 @@ T = TypeVar("T")
 KIND = click.Choice([k.value for k in Kind])
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
 def _run(code: str, work: Callable[[AsyncSession, Resolver, Tenant], Awaitable[T]]) -> T:
-    """Prepare the database, then run ``work`` in one transaction in tenant ``code``'s context."""
-    from citylead.db import Database
-    from citylead.runtime import prepare
-
-    runtime = prepare(load_settings())
-
-    async def go() -> T:
-        async with runtime.owner_database() as owner, owner.transaction(None) as s:
-            path = await s.scalar(select(Tenant.path).where(Tenant.code == code))
-        if path is None:
-            raise NotFound(f"no tenant {code}; register its province first with `citylead registry load`")
-        db = Database(runtime.urls.app, pool_size=1)
-        try:
-            async with db.transaction(TenantContext(path)) as s:
-                tenant = await s.scalar(select(Tenant).where(Tenant.code == code))
-                assert tenant is not None
-                return await work(s, Resolver(), tenant)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(go())
-    finally:
-        runtime.stop()
+    """Run ``work`` in one transaction in tenant ``code``'s context, with a fresh resolver."""
+    return in_tenant(code, lambda s, tenant: work(s, Resolver(), tenant))
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -149,7 +118,7 @@ def set_(
 
     async def work(s: AsyncSession, resolver: Resolver, tenant: Tenant) -> int:
         draft = await do_patch_draft(
-            s, resolver, tenant, Kind(kind), patch, expected_version=None, acting_user=_actor()
+            s, resolver, tenant, Kind(kind), patch, expected_version=None, acting_user=cli_actor()
         )
         return draft.version
 
@@ -212,7 +181,7 @@ def publish(code: str, kind: str, note: str | None, drop: tuple[str, ...], keep:
             resolutions=resolutions,
             expected_version=None,
             note=note,
-            acting_user=_actor(),
+            acting_user=cli_actor(),
         )
         return row.number
 

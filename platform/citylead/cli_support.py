@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -13,7 +15,12 @@ from rich.console import Console
 from citylead.settings import Settings
 from tenants.errors import CityleadError, InvalidInput
 
-__all__ = ["console", "friendly", "load_settings"]
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from tenants.models import Tenant
+
+__all__ = ["cli_actor", "console", "friendly", "in_tenant", "load_settings"]
 
 # Tables keep their full paths when the output is a pipe or a file (rich would assume 80 columns).
 console = Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -55,3 +62,48 @@ def load_settings(**server: Any) -> Settings:
     if overrides:
         settings.server = settings.server.model_copy(update=overrides)
     return settings
+
+
+T = TypeVar("T")
+
+
+def cli_actor() -> str:
+    """Who a command acts as in audit events and case histories: ``cli:<login>``."""
+    return f"cli:{getpass.getuser()}"
+
+
+def in_tenant(
+    code: str, work: Callable[[AsyncSession, Tenant], Awaitable[T]], *, boundary: bool = False
+) -> T:
+    """Prepare the database, then run ``work`` in one transaction in tenant ``code``'s context, as
+    the application role (row-level security applies to commands too)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import undefer
+
+    from citylead.db import Database
+    from citylead.runtime import prepare
+    from tenants.context import TenantContext
+    from tenants.errors import NotFound
+    from tenants.models import Tenant
+
+    runtime = prepare(load_settings())
+
+    async def go() -> T:
+        async with runtime.owner_database() as owner, owner.transaction(None) as s:
+            path = await s.scalar(select(Tenant.path).where(Tenant.code == code))
+        if path is None:
+            raise NotFound(f"no tenant {code}; register its province first with `citylead registry load`")
+        db = Database(runtime.urls.app, pool_size=1)
+        try:
+            async with db.transaction(TenantContext(path)) as s:
+                query = select(Tenant).where(Tenant.code == code)
+                tenant = await s.scalar(query.options(undefer(Tenant.boundary)) if boundary else query)
+                assert tenant is not None
+                return await work(s, tenant)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        runtime.stop()
