@@ -56,6 +56,7 @@ class Manual:
             raise ValueError("a manual view needs the manual document")
         self.doc = doc
         self._rules: dict[tuple[str, str, str | None], ClassRule] = {}
+        self._levels: dict[str, str] | None = None
 
     @classmethod
     def of(cls, doc: Effective) -> Manual:
@@ -66,9 +67,13 @@ class Manual:
 
     @property
     def levels(self) -> dict[str, str]:
-        """Urgency levels and their labels."""
-        prefix = "manual/urgency/"
-        return {p[len(prefix) :]: v for p, (v, _) in self.doc.values.items() if p.startswith(prefix)}
+        """Urgency levels and their labels (computed once per folded document)."""
+        if self._levels is None:
+            prefix = "manual/urgency/"
+            self._levels = {
+                p[len(prefix) :]: v for p, (v, _) in self.doc.values.items() if p.startswith(prefix)
+            }
+        return self._levels
 
     def rule(self, kind: str, code: str, *, maps_to: str | None = None) -> ClassRule:
         """The effective rule of a class; ``maps_to`` is the crosswalk target of a legacy code."""

@@ -26,13 +26,17 @@ async def add_event(
     data: dict[str, Any] | None = None,
     actor_role: str | None = None,
     actor_tenant: str | None = None,
+    first: bool = False,
 ) -> CaseEvent:
-    """Append an event to the case in the current transaction (the case row is held by it)."""
-    last = await session.scalar(
-        select(func.coalesce(func.max(CaseEvent.seq), 0)).where(
-            CaseEvent.tenant_id == case.tenant_id, CaseEvent.case_id == case.id
+    """Append an event to the case in the current transaction (the case row is held by it);
+    ``first`` for a case being created (no query for the last number)."""
+    last: int | None = 0
+    if not first:
+        last = await session.scalar(
+            select(func.coalesce(func.max(CaseEvent.seq), 0)).where(
+                CaseEvent.tenant_id == case.tenant_id, CaseEvent.case_id == case.id
+            )
         )
-    )
     event = CaseEvent(
         tenant_id=case.tenant_id,
         case_id=case.id,

@@ -286,6 +286,7 @@ async def do_report(
         reason=f"{report.source.label}：{class_name}",
         data={"source": report.source.value, "urgency": report.urgency, "routing": case.suggestion},
         at=now,
+        first=True,
     )
     public = state is State.REPORTED
     notify(

@@ -137,6 +137,7 @@ class Case(Base):
         Index("ix_cases_command_tenant_id", "command_tenant_id", "state"),
         Index("ix_cases_due", "due_at", postgresql_where=text("step IS NOT NULL AND NOT overdue")),
         Index("uq_cases_number", "number", unique=True),
+        Index("ix_cases_id", "id"),  # fetch by id (access_case_by_id) without scanning a county
     )
 
 

@@ -156,6 +156,7 @@ def upgrade() -> None:
         "ix_cases_due", "cases", ["due_at"], postgresql_where=sa.text("step IS NOT NULL AND NOT overdue")
     )
     op.create_index("uq_cases_number", "cases", ["number"], unique=True)
+    op.create_index("ix_cases_id", "cases", ["id"])
 
     op.create_table(
         "case_events",
