@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
@@ -15,6 +16,7 @@ from tenants.models import Tenant
 __all__ = ["JOBS", "sweep_overdue"]
 
 _DUE = text("SELECT tenant_id, tenant_path, case_id FROM citylead_overdue_due(:now, :limit)")
+BEIJING = ZoneInfo("Asia/Shanghai")
 STEP_LABELS = {"verify": "核实", "dispose": "处置", "check": "核查"}
 
 
@@ -49,13 +51,15 @@ async def sweep_overdue(ctx: JobContext, *, now: datetime | None = None, limit: 
                     if unit
                     else None
                 )
+                assert case.due_at is not None  # selected by due_at < now
+                deadline = case.due_at.astimezone(BEIJING)
                 notify(
                     s,
                     county,
                     recipient_kind="unit" if unit else "role",
                     recipient=f"{code or '?'}/{case.unit_code}" if unit else "shift_lead",
                     subject=f"案件{STEP_LABELS.get(case.step or '', '')}超期：{case.number}",
-                    body=f"{case.class_name}：期限 {case.due_at:%Y-%m-%d %H:%M} 已过",
+                    body=f"{case.class_name}：期限 {deadline:%Y-%m-%d %H:%M}（北京时间）已过",
                     case_id=case.id,
                     deliver_to_id=case.unit_tenant_id if code else None,
                     dedupe_key=f"case:{case.id}:overdue:{case.step}:{case.step_started_at}",

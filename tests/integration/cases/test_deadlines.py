@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from citylead.cases.access import Actor
 from citylead.cases.actions import Given, do_action
 from citylead.cases.intake import Report, do_report
@@ -17,11 +19,12 @@ from citylead.cases.models import Case, Source
 from citylead.db import Database
 from citylead.geography.index import Locator
 from citylead.identity.principal import Role
+from citylead.jobs.notifications import Notification
 from citylead.jobs.registry import JobContext
 from tenants.context import TenantContext
 from tenants.models import Tenant
 from tenants.standards.resolver import Resolver
-from tests.integration.cases.conftest import Spot
+from tests.integration.cases.conftest import Spot, deliver_notifications
 
 SH = ZoneInfo("Asia/Shanghai")
 C = "320613"
@@ -112,6 +115,12 @@ async def test_overdue_sweep_marks_once_and_closing_is_overdue(
     marked = await sweep_overdue(ctx, now=at(2, 16, 31))
     assert marked >= 1
     assert await sweep_overdue(ctx, now=at(2, 16, 32)) == 0  # once
+    await deliver_notifications(app_db)
+    async with app_db.transaction(TenantContext(registry[C].path)) as s:
+        bodies = list(await s.scalars(select(Notification.body).where(Notification.case_id == case.id)))
+    assert [b for b in bodies if "超期" in b or "已过" in b] == [
+        "道路不洁：期限 2026-03-02 16:30（北京时间）已过"
+    ]
     async with app_db.transaction(TenantContext(registry[C].path)) as s:
         assert (await s.get_one(Case, (case.tenant_id, case.id))).overdue is True
     case = await desk.act(case, "dispose", Role.DEPARTMENT, at(3, 9), feedback="已清扫")
