@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.cases.models import Case
@@ -70,7 +70,7 @@ def in_reach(actor: Actor) -> ColumnElement[bool]:
     return or_(
         Case.tenant_id.in_(subtree) if actor.tenant.depth < 3 else Case.tenant_id == actor.tenant.id,
         Case.command_tenant_id == actor.tenant.id,
-        and_(Case.unit_tenant_id == actor.tenant.id),
+        Case.unit_tenant_id == actor.tenant.id,
     )
 
 

@@ -1,9 +1,5 @@
-"""Jobs: outbox retry backoff and wake-up, the PostgreSQL broker's queue, notifications.
+"""Jobs: the PostgreSQL broker's queue and notifications.
 
-- ``outbox.retry_at``: a row whose send failed is not claimed again before it (0 s, 1 s, 3 s, 7 s
-  … at most an hour), so a poison row cannot occupy every relay pass. An ``AFTER INSERT``
-  statement trigger NOTIFYs ``citylead_outbox``; PostgreSQL delivers it at commit, so the relay
-  wakes for committed rows only.
 - schema ``dramatiq``: the tables of dramatiq-postgres 1.4 (its ``schema.sql``, with named indexes),
   created here because the library never creates them and the application role, which the
   broker connects as, may not create schemas. Not tenant-owned: a message queue.
@@ -27,77 +23,6 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-CLAIM = """
-CREATE OR REPLACE FUNCTION citylead_outbox_claim(p_limit integer)
-RETURNS TABLE (tenant_id uuid, id uuid, actor text, queue text, payload jsonb, attempts integer)
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT o.tenant_id, o.id, o.actor::text, o.queue::text, o.payload, o.attempts
-    FROM outbox o
-    WHERE o.sent_at IS NULL AND (o.retry_at IS NULL OR o.retry_at <= now())
-    ORDER BY o.created_at
-    LIMIT p_limit
-    FOR UPDATE SKIP LOCKED
-$$
-"""
-
-SENT = """
-CREATE OR REPLACE FUNCTION citylead_outbox_sent(p_ids uuid[], p_error text DEFAULT NULL)
-RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    WITH done AS (
-        UPDATE outbox
-        SET sent_at = CASE WHEN p_error IS NULL THEN now() ELSE NULL END,
-            attempts = attempts + 1,
-            last_error = p_error,
-            retry_at = CASE WHEN p_error IS NULL THEN NULL
-                       ELSE now() + least(interval '1 hour', interval '1 second' * (power(2, attempts) - 1))
-                       END
-        WHERE id = ANY(p_ids)
-        RETURNING 1
-    )
-    SELECT count(*)::integer FROM done
-$$
-"""
-
-CLAIM_0004 = """
-CREATE OR REPLACE FUNCTION citylead_outbox_claim(p_limit integer)
-RETURNS TABLE (tenant_id uuid, id uuid, actor text, queue text, payload jsonb, attempts integer)
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT o.tenant_id, o.id, o.actor::text, o.queue::text, o.payload, o.attempts
-    FROM outbox o
-    WHERE o.sent_at IS NULL
-    ORDER BY o.created_at
-    LIMIT p_limit
-    FOR UPDATE SKIP LOCKED
-$$
-"""
-
-SENT_0004 = """
-CREATE OR REPLACE FUNCTION citylead_outbox_sent(p_ids uuid[], p_error text DEFAULT NULL)
-RETURNS integer
-LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    WITH done AS (
-        UPDATE outbox
-        SET sent_at = CASE WHEN p_error IS NULL THEN now() ELSE NULL END,
-            attempts = attempts + 1,
-            last_error = p_error
-        WHERE id = ANY(p_ids)
-        RETURNING 1
-    )
-    SELECT count(*)::integer FROM done
-$$
-"""
-
-NOTIFY = """
-CREATE FUNCTION citylead_outbox_notify() RETURNS trigger
-LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
-BEGIN
-    PERFORM pg_notify('citylead_outbox', '');
-    RETURN NULL;
-END
-$$
-"""
-
 BROKER = "dramatiq"
 
 
@@ -105,16 +30,6 @@ def upgrade() -> None:
     config = op.get_context().config
     assert config is not None
     app = config.attributes["app_role"]
-
-    # The outbox: backoff after a failed send, and a wake-up for the relay at commit.
-    op.add_column("outbox", sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
-    op.execute(CLAIM)
-    op.execute(SENT)
-    op.execute(NOTIFY)
-    op.execute(
-        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
-        "FOR EACH STATEMENT EXECUTE FUNCTION citylead_outbox_notify()"
-    )
 
     # The PostgreSQL broker's queue (dramatiq-postgres 1.4 schema.sql).
     op.execute(f"CREATE SCHEMA {BROKER}")
@@ -195,8 +110,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("notifications")
     op.execute(f"DROP SCHEMA {BROKER} CASCADE")
-    op.execute("DROP TRIGGER outbox_notify ON outbox")
-    op.execute("DROP FUNCTION citylead_outbox_notify()")
-    op.execute(SENT_0004)
-    op.execute(CLAIM_0004)
-    op.drop_column("outbox", "retry_at")
