@@ -61,6 +61,15 @@ class IdentitySettings(BaseSettings):
         "CITYLEAD_HOME when unset.",
     )
 
+    keycloak_admin_client_id: str = Field(
+        default="citylead-provisioner",
+        description="Confidential client whose service account has realm-management rights "
+        "(manage-users, view-realm): onboarding creates groups, roles and users through it.",
+    )
+    keycloak_admin_client_secret: SecretStr | None = Field(
+        default=None, description="Its secret (Keycloak mode; embedded mode uses the persisted one)."
+    )
+
     @model_validator(mode="after")
     def _keycloak_needs_url(self) -> IdentitySettings:
         if self.identity == "keycloak" and not self.keycloak_url:
@@ -96,6 +105,13 @@ class JobsSettings(BaseSettings):
     )
     overdue_sweep_seconds: int = Field(
         default=60, ge=5, le=3600, description="How often overdue cases are swept (marked, notified)."
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="PostgreSQL broker: how often a worker says it is alive. A message held by a "
+        "worker silent for 4x this long (killed, lost) is delivered again.",
     )
 
     @model_validator(mode="after")

@@ -1,25 +1,21 @@
 """The embedded identity provider served over real HTTP, for the synchronous python-keycloak.
 
-A minimal Litestar app holding only ``create_idp_router(...)`` runs under uvicorn in a background
-thread (its own event loop, so it gets its own engine on the test database, as the application
-role). Seeding goes through :mod:`citylead.identity.idp.directory` on ``app_db``.
+``EmbeddedIdpServer`` runs ``create_idp_router(...)`` under uvicorn in a background thread (its
+own event loop, so it gets its own engine on the test database, as the application role).
+Seeding goes through :mod:`citylead.identity.idp.directory` on ``app_db``.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from keycloak import KeycloakAdmin, KeycloakOpenID, KeycloakOpenIDConnection
-from litestar import Litestar
 
 from citylead.db import Database
 from citylead.db.roles import DatabaseUrls
-from citylead.identity.idp import create_idp_router, directory
+from citylead.identity.idp import directory
+from citylead.identity.idp.serve import EmbeddedIdpServer, ensure_provisioner_client
 from citylead.identity.keys import SigningKeys
 from citylead.identity.passwords import hash_password
 from citylead.identity.principal import Role
@@ -43,9 +39,7 @@ async def idp_seed(app_db: Database) -> None:
         for role in Role:
             await directory.ensure_realm_role(s, role.value, role.label)
         await directory.ensure_client(s, "citylead", public=True)
-        await directory.ensure_client(
-            s, PROVISIONER, public=False, secret=PROVISIONER_SECRET, service_account_admin=True
-        )
+        await ensure_provisioner_client(s, PROVISIONER_SECRET)
         await directory.ensure_client(
             s,
             BACKEND,
@@ -71,29 +65,8 @@ async def idp_seed(app_db: Database) -> None:
 @pytest.fixture(scope="session")
 def idp_server(database_urls: DatabaseUrls, idp_seed: None) -> Iterator[IdpServer]:
     keys = SigningKeys.generate()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    db = Database(database_urls.app, pool_size=4)  # used only on the server thread's loop
-    router = create_idp_router(
-        db=db, keys=keys, issuer=f"{base}/idp/realms/{REALM}", realm=REALM, access_ttl=300, refresh_ttl=1800
-    )
-    app = Litestar(route_handlers=[router], on_shutdown=[db.dispose], openapi_config=None)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the identity provider did not start")
-        time.sleep(0.02)
-    try:
-        yield IdpServer(f"{base}/idp/", f"{base}/idp/realms/{REALM}", keys)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with EmbeddedIdpServer(database_urls.app, keys=keys, realm=REALM) as server:
+        yield IdpServer(server.server_url, server.issuer, keys)
 
 
 @pytest.fixture

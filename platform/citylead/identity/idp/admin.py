@@ -78,6 +78,10 @@ def created(request: Request[Any, Any, Any], idp: Idp, kind: str, ident: str) ->
 # --- groups ------------------------------------------------------------------------------------
 
 
+def _name(data: dict[str, Any]) -> str:
+    return str(data.get("name") or "").strip()
+
+
 async def _reps(idp: Idp, groups: list[IdpGroup]) -> list[dict[str, Any]]:
     async with idp.db.transaction(None) as s:
         counts = await queries.child_counts(s, groups)
@@ -119,7 +123,8 @@ async def create_group(
     request: Request[Any, Any, Any], idp: NamedDependency[Idp], data: JSONBody[dict[str, Any]]
 ) -> Response[None]:
     """201 + Location; 409 ``Top level group named 'x' already exists.``"""
-    async with idp.db.transaction(None) as s:
+    duplicate = f"Top level group named '{_name(data)}' already exists."
+    async with queries.conflict_on_duplicate(duplicate), idp.db.transaction(None) as s:
         group = await queries.create_group(s, data.get("name"), None)
     return created(request, idp, "groups", str(group.id))
 
@@ -132,7 +137,8 @@ async def create_child(
     data: JSONBody[dict[str, Any]],
 ) -> Response[None]:
     """201 + Location; 409 ``Sibling group named 'x' already exists.``"""
-    async with idp.db.transaction(None) as s:
+    duplicate = f"Sibling group named '{_name(data)}' already exists."
+    async with queries.conflict_on_duplicate(duplicate), idp.db.transaction(None) as s:
         parent = await queries.get_group(s, group_id)
         group = await queries.create_group(s, data.get("name"), parent)
     return created(request, idp, "groups", str(group.id))
@@ -181,7 +187,8 @@ async def create_role(
     request: Request[Any, Any, Any], idp: NamedDependency[Idp], data: JSONBody[dict[str, Any]]
 ) -> Response[None]:
     """201 + Location ending in the role name; 409 if it exists."""
-    async with idp.db.transaction(None) as s:
+    duplicate = f"Role with name {_name(data)} already exists"
+    async with queries.conflict_on_duplicate(duplicate), idp.db.transaction(None) as s:
         role = await queries.create_role(s, data.get("name"), data.get("description"))
     return created(request, idp, "roles", role.name)
 

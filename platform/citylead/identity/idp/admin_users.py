@@ -30,6 +30,7 @@ from tenants.errors import Conflict, InvalidInput
 __all__ = ["user_handlers"]
 
 USER = f"{ADMIN}/users/{{user_id:str}}"
+SAME_USERNAME = "User exists with same username"
 
 
 def _flag(value: str | None) -> bool | None:
@@ -119,9 +120,9 @@ async def create_user(
     paths = data.get("groups") or []
     if not isinstance(paths, list):
         raise InvalidInput("groups must be a list of group paths")
-    async with idp.db.transaction(None) as s:
+    async with queries.conflict_on_duplicate(SAME_USERNAME), idp.db.transaction(None) as s:
         if await directory.find_user(s, username) is not None:
-            raise Conflict("User exists with same username")
+            raise Conflict(SAME_USERNAME)
         await _check_email(s, data.get("email"), None)
         group_ids = []
         for path in paths:

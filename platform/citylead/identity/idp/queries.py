@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.identity.idp.models import IdpGroup, IdpRealmRole, IdpUser, UserGroup
@@ -18,6 +20,7 @@ __all__ = [
     "Page",
     "UserFilter",
     "child_counts",
+    "conflict_on_duplicate",
     "count_matching_users",
     "create_group",
     "create_role",
@@ -75,6 +78,21 @@ class UserFilter:
         if self.enabled is not None:
             conds.append(IdpUser.enabled.is_(self.enabled))
         return conds
+
+
+@asynccontextmanager
+async def conflict_on_duplicate(message: str) -> AsyncIterator[None]:
+    """Around a whole transaction: a unique violation is a 409 ``message``, as in Keycloak.
+
+    The existence checks cannot see a concurrent creator's uncommitted row; the unique index
+    makes the second insert wait for it and then fail, which this turns into the same 409.
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "23505":  # unique_violation
+            raise
+        raise Conflict(message) from exc
 
 
 async def search_users(s: AsyncSession, flt: UserFilter, page: Page) -> list[IdpUser]:
