@@ -7,6 +7,10 @@ the county boundary; a cell keeps its place only if at least half of it is insid
 (west → east), communities 3 bands of rows within each street (north → south), so 4 streets of
 3 communities of ~12 grids; empty bands are dropped. Grid codes are the GB/T 30428.1 15-digit
 form, numbered west→east, north→south within a community. Names are plausible, not real.
+
+The cells (``square_cells``), the projection (``county_metres``) and the FeatureCollection of a
+layout of streets, communities and cells (``geography_collection``) are shared with the onboarding
+samples (``provisioning.samples``), which choose their own cell size and layout.
 """
 
 from __future__ import annotations
@@ -28,7 +32,16 @@ from tenants.context import TenantContext
 from tenants.errors import InvalidInput, NotFound
 from tenants.models import Tenant
 
-__all__ = ["CELL_M", "demo_geography", "seed_demo_geography"]
+__all__ = [
+    "CELL_M",
+    "KEEP",
+    "Layout",
+    "county_metres",
+    "demo_geography",
+    "geography_collection",
+    "seed_demo_geography",
+    "square_cells",
+]
 
 CELL_M = 420.0
 STREETS, COMMUNITIES_PER_STREET = 4, 3
@@ -55,18 +68,29 @@ COMMUNITY_NAMES = (
 )  # fmt: skip
 
 
-def _cells(county_m: BaseGeometry, side: int) -> list[tuple[int, int, BaseGeometry]]:
-    """(row from the north, column from the west, clipped cell) for the cells kept."""
-    half = side * CELL_M / 2
+Layout = list[list[list[BaseGeometry]]]  # streets → communities → grid cells in metres, in code order
+SUFFIXES = ("", "东", "西", "南", "北", "中")  # tell apart names reused when a county has many streets
+
+
+def square_cells(
+    county_m: BaseGeometry, side: int, cell_m: float = CELL_M
+) -> list[tuple[int, int, BaseGeometry]]:
+    """(row from the north, column from the west, clipped cell) of a square of ``side`` × ``side``
+    cells of ``cell_m`` metres centred on the projection's origin, for the cells that keep at least
+    ``KEEP`` of their area inside the county."""
+    half = side * cell_m / 2
     rows, cols = np.divmod(np.arange(side * side), side)
     boxes = shapely.box(
-        -half + cols * CELL_M, half - (rows + 1) * CELL_M, -half + (cols + 1) * CELL_M, half - rows * CELL_M
+        -half + cols * cell_m, half - (rows + 1) * cell_m, -half + (cols + 1) * cell_m, half - rows * cell_m
     )
+    shapely.prepare(county_m)  # a cache inside the geometry; the geometry itself is unchanged
+    near = shapely.intersects(boxes, county_m)  # a cheap filter: the other cells would clip to nothing
+    rows, cols, boxes = rows[near], cols[near], boxes[near]
     clipped = shapely.intersection(boxes, county_m)
     kept = []
     for r, c, cell in zip(rows, cols, clipped, strict=True):
         cell = _polygonal(cell)
-        if cell is not None and cell.area >= KEEP * CELL_M * CELL_M:
+        if cell is not None and cell.area >= KEEP * cell_m * cell_m:
             kept.append((int(r), int(c), cell))
     return kept
 
@@ -78,36 +102,58 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
     return shapely.MultiPolygon(parts) if parts else None
 
 
-def demo_geography(county: Tenant) -> dict[str, Any]:
-    """The demo GeoJSON FeatureCollection for ``county`` (its boundary must be loaded)."""
+def county_metres(county: Tenant) -> tuple[Projection, BaseGeometry]:
+    """The county boundary in metres, in an equal-area projection centred on its representative
+    point (inside the county by construction); the boundary must be loaded."""
     require_division(county)
     if county.boundary is None:
         raise InvalidInput(f"{county.name} ({county.code}) has no boundary in the registry")
     boundary = county_shape(county.boundary)
     centre = boundary.representative_point()
     proj = Projection(centre.x, centre.y)
-    county_m = proj.to_metres(boundary)
+    return proj, proj.to_metres(boundary)
+
+
+def demo_geography(county: Tenant) -> dict[str, Any]:
+    """The demo GeoJSON FeatureCollection for ``county`` (its boundary must be loaded)."""
+    proj, county_m = county_metres(county)
     for side in SIDES:
-        cells = _cells(county_m, side)
+        cells = square_cells(county_m, side)
         if len(cells) >= MIN_CELLS:
             break
     band_cols, band_rows = math.ceil(side / STREETS), math.ceil(side / COMMUNITIES_PER_STREET)
     groups: dict[tuple[int, int], list[tuple[int, int, BaseGeometry]]] = {}
     for r, c, cell in cells:
         groups.setdefault((c // band_cols, r // band_rows), []).append((r, c, cell))
-    seed = int(county.code)
+    layout = [
+        [
+            [m[2] for m in sorted(groups[(band, row_band)], key=lambda m: (m[0], m[1]))]
+            for row_band in sorted(b for s, b in groups if s == band)
+        ]
+        for band in sorted({s for s, _ in groups})
+    ]
+    return geography_collection(county.code, proj, layout)
+
+
+def geography_collection(
+    county_code: str, proj: Projection, layout: Layout, *, stride: int = COMMUNITIES_PER_STREET
+) -> dict[str, Any]:
+    """The FeatureCollection of a layout: street ``i`` is ``{county}{i+1:03d}`` (街道), community
+    ``j`` of it ``{street}{j+1:03d}``, grid ``k`` of that ``{community}{k+1:03d}`` (GB/T 30428.1).
+    Names are plausible and deterministic; community ``j`` of street ``i`` takes name number
+    ``stride * i + j``."""
+    seed = int(county_code)
     streets: list[dict[str, Any]] = []
     communities: list[dict[str, Any]] = []
     grids: list[dict[str, Any]] = []
-    for i, band in enumerate(sorted({s for s, _ in groups})):
-        street = f"{county.code}{i + 1:03d}"
-        streets.append(_feature("street", street, f"{STREET_NAMES[(seed + i) % len(STREET_NAMES)]}街道"))
-        for j, row_band in enumerate(sorted(b for s, b in groups if s == band)):
+    for i, street_cells in enumerate(layout):
+        street = f"{county_code}{i + 1:03d}"
+        streets.append(_feature("street", street, f"{_name(STREET_NAMES, seed, i)}街道"))
+        for j, members in enumerate(street_cells):
             community = f"{street}{j + 1:03d}"
-            name = COMMUNITY_NAMES[(seed + COMMUNITIES_PER_STREET * i + j) % len(COMMUNITY_NAMES)]
+            name = _name(COMMUNITY_NAMES, seed, stride * i + j)
             communities.append(_feature("community", community, f"{name}社区", street_code=street))
-            members = sorted(groups[(band, row_band)], key=lambda m: (m[0], m[1]))
-            shapes = proj.to_lonlat(np.array([m[2] for m in members], dtype=object))
+            shapes = proj.to_lonlat(np.array(members, dtype=object))
             for k, shape in enumerate(shapes):
                 grids.append(
                     _feature(
@@ -120,6 +166,13 @@ def demo_geography(county: Tenant) -> dict[str, Any]:
                     )
                 )
     return {"type": "FeatureCollection", "features": streets + communities + grids}
+
+
+def _name(names: tuple[str, ...], seed: int, n: int) -> str:
+    """Name number ``n``: the list in turn from ``seed``, with a suffix once it has gone round."""
+    turn = n // len(names)
+    suffix = SUFFIXES[turn] if turn < len(SUFFIXES) else str(turn)
+    return names[(seed + n) % len(names)] + suffix
 
 
 def _feature(

@@ -27,7 +27,15 @@ from citylead.units.models import Component, Unit, UnitKind
 from tenants.context import TenantContext
 from tenants.models import Tenant
 
-__all__ = ["CITY_DEPARTMENTS", "COUNTY_DEPARTMENTS", "DEMO_CLASSES", "seed_demo_units"]
+__all__ = [
+    "CITY_DEPARTMENTS",
+    "COUNTY_DEPARTMENTS",
+    "DEMO_CLASSES",
+    "SHOPS",
+    "credit_code",
+    "seed_demo_units",
+    "territorial_name",
+]
 
 # (code, name suffix, sector, classes)
 COUNTY_DEPARTMENTS = [
@@ -67,9 +75,16 @@ class _Ctx:
     city: Tenant
 
 
-def _credit(rng: random.Random, prefix: str, division: str) -> str:
+def credit_code(rng: random.Random, prefix: str, division: str) -> str:
+    """A well-formed GB 32100 credit code: ``prefix`` (11 机关, 12 事业单位, 92 个体工商户), the
+    registering division's code, 9 random characters and the check character."""
     body = prefix + division + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
     return body + credit_check_char(body)
+
+
+def territorial_name(street_name: str, kind: str) -> str:
+    """The territorial unit of a street/town: 街道 → …办事处, 镇/乡 → …人民政府."""
+    return street_name + ("办事处" if kind == "street" else "人民政府")
 
 
 def _unit(tenant: Tenant, code: str, name: str, kind: UnitKind, account: str, **extra: Any) -> dict[str, Any]:
@@ -100,7 +115,7 @@ def _city_units(city: Tenant) -> list[dict[str, Any]]:
             f"department@{city.code}",
             sector=sector,
             classes=classes,
-            credit_code=_credit(rng, "12", city.code),
+            credit_code=credit_code(rng, "12", city.code),
             contact=f"值班电话 8{rng.randint(1000000, 9999999)}",
         )
         for code, suffix, sector, classes in CITY_DEPARTMENTS
@@ -118,22 +133,21 @@ def _county_units(county: Tenant, streets: list[Street], rng: random.Random) -> 
             account,
             sector=sector,
             classes=classes,
-            credit_code=_credit(rng, "11", county.code),
+            credit_code=credit_code(rng, "11", county.code),
             contact=f"值班电话 8{rng.randint(1000000, 9999999)}",
         )
         for code, suffix, sector, classes in COUNTY_DEPARTMENTS
     ]
     for s in streets:
-        name = s.name + ("办事处" if s.kind == "street" else "人民政府")
         units.append(
             _unit(
                 county,
                 s.code,
-                name,
+                territorial_name(s.name, s.kind),
                 UnitKind.TERRITORIAL,
                 account,
                 street_code=s.code,
-                credit_code=_credit(rng, "11", county.code),
+                credit_code=credit_code(rng, "11", county.code),
             )
         )
     if streets:
@@ -147,7 +161,7 @@ def _county_units(county: Tenant, streets: list[Street], rng: random.Random) -> 
                     UnitKind.SHOPFRONT,
                     account,
                     street_code=s.code,
-                    credit_code=_credit(rng, "92", county.code),
+                    credit_code=credit_code(rng, "92", county.code),
                     contact=f"店长 1{rng.randint(3000000000, 9999999999)}",
                 )
             )
