@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
+    "READ_ONLY_SQLSTATE",
     "CityleadError",
     "Conflict",
     "FieldProblem",
@@ -18,6 +19,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "ServiceUnavailable",
+    "TenantSuspended",
     "Unauthenticated",
     "UnsupportedMediaType",
 ]
@@ -69,6 +71,18 @@ class Conflict(CityleadError):
     status = 409
     type = "conflict"
     title = "Conflict"
+
+
+class TenantSuspended(Conflict):
+    """The tenant (or one above it) is suspended (已停用): it can be read but not changed. The
+    database says the same with SQLSTATE ``READ_ONLY_SQLSTATE`` (migration 0012), which the API
+    maps to this problem type."""
+
+    type = "tenant-suspended"
+    title = "Tenant suspended"
+
+
+READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction: a write in a suspended tenant's context
 
 
 class PayloadTooLarge(CityleadError):

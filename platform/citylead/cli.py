@@ -19,6 +19,8 @@ from citylead.cli_serve import api
 from citylead.cli_standards import standards
 from citylead.cli_support import console, friendly, load_settings
 from citylead.settings import Settings
+from provisioning.cli import onboard_group
+from provisioning.cli_lifecycle import tenant
 
 if TYPE_CHECKING:
     from citylead.runtime import Runtime
@@ -105,11 +107,13 @@ def up(host: str | None, port: int | None) -> None:
 
 
 async def _seed(runtime: Runtime, settings: Settings) -> LoadReport | None:
-    from citylead.demo import seed_demo
+    from citylead.demo import ensure_baselines, seed_demo
     from citylead.runtime import provisioner_secret
 
     async with runtime.owner_database() as owner:
-        return await seed_demo(owner, provisioner_secret=provisioner_secret(settings))
+        report = await seed_demo(owner, provisioner_secret=provisioner_secret(settings))
+        await ensure_baselines(owner)  # an older home lacks kinds added since (onboarding templates)
+        return report
 
 
 def _banner(settings: Settings, *, embedded: bool, seconds: float) -> None:
@@ -201,3 +205,5 @@ main.add_command(standards)
 main.add_command(worker)
 main.add_command(api)
 main.add_command(geography)
+main.add_command(onboard_group)
+main.add_command(tenant)

@@ -28,6 +28,7 @@ __all__ = [
     "HOTLINE_SECRET",
     "DemoUser",
     "demo_users",
+    "ensure_baselines",
     "seed_demo",
     "seed_demo_operations",
     "seed_directory",
@@ -158,6 +159,25 @@ async def seed_demo(owner: Database, *, provisioner_secret: str) -> LoadReport |
     await seed_demo_standards(owner, DEMO_PROVINCE)
     await seed_demo_operations(owner)
     return report
+
+
+async def ensure_baselines(owner: Database) -> dict[str, list[str]]:
+    """Publish what a province's baseline lacks (a kind added by an upgrade, such as the onboarding
+    templates): idempotent, run at every start. Province code → the kinds published."""
+    from tenants.context import TenantContext
+    from tenants.models import TenantLevel
+    from tenants.standards.resolver import Resolver
+    from tenants.standards.seeding import seed_baseline
+
+    async with owner.transaction(None) as s:
+        provinces = list((await s.scalars(select(Tenant).where(Tenant.level == TenantLevel.PROVINCE))).all())
+    done: dict[str, list[str]] = {}
+    for province in provinces:
+        async with owner.transaction(TenantContext(province.path)) as s:
+            published = await seed_baseline(s, Resolver(), province)
+        if published:
+            done[province.code] = [k.value for k in published]
+    return done
 
 
 async def seed_demo_operations(owner: Database) -> None:

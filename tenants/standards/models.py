@@ -14,7 +14,7 @@ from tenants.orm import Base
 
 __all__ = ["StandardDraft", "StandardVersion"]
 
-_KINDS = "kind IN ('catalog', 'manual', 'assessment', 'calendar')"
+_KINDS = "kind IN ('catalog', 'manual', 'assessment', 'calendar', 'template')"
 
 
 class StandardDraft(Base):

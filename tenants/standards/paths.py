@@ -31,6 +31,16 @@ where it changes something, so paths never move. Codes are category codes (``010
 - ``calendar/workday/{YYYY-MM-DD}``: a make-up working day (调休上班) with its name
 - ``calendar/closure/{id}``: local closure ``{"from": iso, "to": iso, "reason": text}``
 - ``calendar/natural_time``: urgency levels counted in natural time (24-hour regime)
+- ``template/{name}/label``: an onboarding template's name for people (分类指导模板)
+- ``template/{name}/levels``: the tenant levels it applies to (``municipal_district`` …)
+- ``template/{name}/supervision``: ``city`` | ``own`` | ``two_level`` (监督模式)
+- ``template/{name}/command``: ``city`` | ``own`` | ``own_with_city_backing`` (指挥模式)
+- ``template/{name}/scope``: ``whole`` (the whole division) or ``built_up`` (建成区 only)
+- ``template/{name}/roles``: realm roles the division's staff are given
+- ``template/{name}/unit/{code}``: a unit to create, ``{"name", "kind": "sector", "sector", "classes"}``;
+  ``{county}`` in the name becomes the division's name
+- ``template/{name}/territorial``: ``true``: one territorial unit (属地单位) per street or town
+- ``template/{name}/override/{standards path}``: an entry of the division's own standards layer
 """
 
 from __future__ import annotations
@@ -64,6 +74,7 @@ class Kind(enum.StrEnum):
     MANUAL = "manual"  # 处置手册 / 立结案标准
     ASSESSMENT = "assessment"  # 绩效评价规则
     CALENDAR = "calendar"  # 工作日历
+    TEMPLATE = "template"  # 接入模板（分类指导）: how a new division is set up
 
     @property
     def label(self) -> str:
@@ -72,6 +83,7 @@ class Kind(enum.StrEnum):
             "manual": "处置手册",
             "assessment": "评价规则",
             "calendar": "工作日历",
+            "template": "接入模板",
         }[self.value]
 
 
@@ -252,6 +264,41 @@ def _date_key(segment: Any) -> str | None:
     return None
 
 
+_TEMPLATE = r"template/[a-z][a-z0-9-]{0,23}"
+TENANT_LEVELS = ("province", "prefecture_city", "municipal_district", "county_city", "county")
+_UNIT_SPEC_KEYS = {"name", "kind", "sector", "classes"}
+_UNIT_CLASS = re.compile(r"(component|matter):\d{2}(\d{2,3}(-\d{2})?)?")
+
+
+def _tenant_levels(v: Any) -> str | None:
+    ok = isinstance(v, list) and v and all(x in TENANT_LEVELS for x in v) and len(set(v)) == len(v)
+    return None if ok else "must be a non-empty list of distinct levels: " + ", ".join(TENANT_LEVELS)
+
+
+def _role_names(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(isinstance(x, str) and re.fullmatch(r"[a-z][a-z_]{0,31}", x) for x in v)
+    return None if ok and len(set(v)) == len(v) else "must be a list of distinct role names"
+
+
+def _unit_spec(v: Any) -> str | None:
+    bad = 'must be {"name": text, "kind": "sector", "sector": text, "classes": ["matter:06", …]}'
+    if not isinstance(v, dict) or not {"name", "kind"} <= set(v) <= _UNIT_SPEC_KEYS:
+        return bad
+    if _text(64)(v["name"]) or v["kind"] != "sector" or _text(32)(v.get("sector")):
+        return bad
+    classes = v.get("classes", [])
+    if not isinstance(classes, list) or not all(
+        isinstance(c, str) and _UNIT_CLASS.fullmatch(c) for c in classes
+    ):
+        return bad
+    return None
+
+
+def _unit_code(segment: Any) -> str | None:
+    ok = isinstance(segment, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,32}", segment)
+    return None if ok else "the unit code must be 1-32 letters, digits, '_' or '-'"
+
+
 _IND = "|".join(INDICATORS)
 _SUBJ = "|".join(SUBJECTS)
 _OPT = "|".join(ASSESSMENT_OPTIONS)
@@ -279,17 +326,34 @@ _RULES: list[tuple[str, str, Check, Order] | tuple[str, str, Check, Order, Check
     (r"calendar/(?:holiday|workday)/\d{4}-\d{2}-\d{2}", "a day's name", _text(32), Order.NONE, _date_key),
     (r"calendar/closure/[a-z0-9][a-z0-9_-]{0,31}", "a local closure", _closure, Order.NONE),
     (r"calendar/natural_time", "urgency levels", _levels, Order.GROW),
+    (rf"{_TEMPLATE}/label", "a template name", _text(32), Order.NONE),
+    (rf"{_TEMPLATE}/levels", "tenant levels", _tenant_levels, Order.NONE),
+    (rf"{_TEMPLATE}/supervision", "a supervision mode", _choice("city", "own", "two_level"), Order.NONE),
+    (
+        rf"{_TEMPLATE}/command",
+        "a command mode",
+        _choice("city", "own", "own_with_city_backing"),
+        Order.NONE,
+    ),
+    (rf"{_TEMPLATE}/scope", "a coverage scope", _choice("whole", "built_up"), Order.NONE),
+    (rf"{_TEMPLATE}/roles", "role names", _role_names, Order.GROW),
+    (rf"{_TEMPLATE}/unit/[A-Za-z0-9_-]{{1,32}}", "a unit", _unit_spec, Order.NONE, _unit_code),
+    (rf"{_TEMPLATE}/territorial", "a yes/no", _boolean, Order.NONE),
 ]
 _OPTION_RULES = [
     (rf"assessment/options/{name}", "a formula option", _choice(*choices), Order.NONE)
     for name, choices in ASSESSMENT_OPTIONS.items()
 ]
 RULES = [PathRule(re.compile(r[0]), *r[1:]) for r in [*_RULES, *_OPTION_RULES]]
+_OVERRIDE = re.compile(rf"^{_TEMPLATE}/override/(?P<inner>(?P<kind>[a-z]+)/.+)$")
 _PATH_SHAPE = re.compile(r"^[a-z]+(?:/[A-Za-z0-9_.:-]+)+$")
 
 
 def rule_for(path: str) -> PathRule | None:
-    """The rule of a leaf path, or None if the path is not part of the grammar."""
+    """The rule of a leaf path, or None if the path is not part of the grammar (a template's
+    override is held to the rule of the standards path it overrides)."""
+    if (found := _OVERRIDE.match(path)) and found["kind"] != Kind.TEMPLATE.value:
+        path = found["inner"]
     for rule in RULES:
         if rule.pattern.fullmatch(path):
             return rule
@@ -305,6 +369,11 @@ def check_entry(kind: Kind, path: str, value: Any) -> str | None:
     """The rule ``value`` at ``path`` breaks, or None. Paths must start with their kind."""
     if not path.startswith(kind.value + "/"):
         return f"paths of the {kind.value} document start with '{kind.value}/'"
+    if kind is Kind.TEMPLATE and (found := _OVERRIDE.match(path)):
+        inner = found["kind"]
+        if inner not in Kind._value2member_map_ or inner == Kind.TEMPLATE.value:
+            return "an override names a standards path: catalog/…, manual/…, assessment/… or calendar/…"
+        return check_entry(Kind(inner), found["inner"], value)
     rule = rule_for(path)
     if rule is None:
         return "unknown path: see the path grammar in docs/standards.md"

@@ -19,6 +19,7 @@ from tenants.standards.national import COVERED_YEARS, national_days
 from tenants.standards.paths import Kind
 from tenants.standards.publishing import do_publish
 from tenants.standards.resolver import Resolver
+from tenants.standards.templates import template_layer
 
 __all__ = ["BASELINE_ACTOR", "calendar_layer", "province_baseline", "publish_layer", "seed_baseline"]
 
@@ -47,6 +48,7 @@ def province_baseline() -> dict[Kind, dict[str, Any]]:
         Kind.MANUAL: baseline.manual_layer(),
         Kind.ASSESSMENT: baseline.assessment_layer(),
         Kind.CALENDAR: calendar_layer(),
+        Kind.TEMPLATE: template_layer(),
     }
 
 

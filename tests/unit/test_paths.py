@@ -336,4 +336,4 @@ def test_prefixes_are_not_leaves() -> None:
 
 
 def test_kind_labels() -> None:
-    assert [k.label for k in Kind] == ["部件事件分类", "处置手册", "评价规则", "工作日历"]
+    assert [k.label for k in Kind] == ["部件事件分类", "处置手册", "评价规则", "工作日历", "接入模板"]

@@ -34,6 +34,8 @@ from citylead.geography.index import Locator
 from citylead.identity.keys import SigningKeys
 from citylead.identity.tokens import JwksSource, TokenValidator, keycloak_jwks
 from citylead.settings import Settings
+from provisioning.api import OnboardingController, ProvisioningJobController
+from provisioning.api_lifecycle import TenantLifecycleController
 from tenants.standards.resolver import Resolver
 
 __all__ = ["create_app"]
@@ -115,6 +117,9 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
             ComponentController,
             Open311ClientController,
             NotificationController,
+            OnboardingController,
+            ProvisioningJobController,
+            TenantLifecycleController,
         ],
         dependencies={"principal": Provide(provide_principal)},
         middleware=[DefineMiddleware(BearerAuthentication)],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import DBAPIError
 
-from tenants.errors import CityleadError, InvalidInput, Unauthenticated
+from tenants.errors import READ_ONLY_SQLSTATE, CityleadError, InvalidInput, Unauthenticated
 
 __all__ = ["exception_handlers", "problem"]
 
@@ -102,6 +104,34 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem(request, exc.status_code, type_, title, detail, headers=headers or None)
 
 
+_SUSPENDED = re.compile(r"tenant (\d{6} [^,\s:]+(?:, \d{6} [^,\s:]+)*) is suspended")
+
+
+def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    """A write in a suspended tenant (已停用) is a 409 naming the tenant; anything else is internal."""
+    if getattr(exc.orig, "sqlstate", None) != READ_ONLY_SQLSTATE:
+        return _unexpected(request, exc)
+    named = _SUSPENDED.search(str(exc.orig))  # the trigger on cases names the tenant
+    code = request.path_params.get("code")
+    if named:
+        who, tenant = f"tenant {named.group(1)}", named.group(1).split(" ", 1)[0]
+    elif isinstance(code, str):  # an administrator acting in a tenant's context names it in the path
+        who, tenant = f"tenant {code} or a tenant above it", code
+    else:  # the caller's own tenant, or one above it
+        user = request.scope.get("user")
+        tenant = getattr(user, "tenant_code", None)
+        who = f"your tenant {tenant} or a tenant above it" if tenant else "this tenant"
+    return problem(
+        request,
+        409,
+        "tenant-suspended",
+        "Tenant suspended",
+        f"{who} is suspended (已停用): its data can be read but not changed until an administrator "
+        "above it resumes it",
+        tenant=tenant,
+    )
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(request, 500, "internal-error", "Internal error", "an internal error occurred")
@@ -111,5 +141,6 @@ exception_handlers: dict[type[Exception] | int, Any] = {
     CityleadError: _citylead_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,
+    DBAPIError: _database_error,
     Exception: _unexpected,
 }

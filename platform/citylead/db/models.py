@@ -1,4 +1,6 @@
-"""Every mapped table, imported in one place so migrations and schema tests see them all."""
+"""Every mapped table, imported in one place so migrations and schema tests see them all.
+
+The schema is one: this module is part of the composition root, so it may import ``provisioning``."""
 
 from citylead.cases.models import Case, CaseAttachment, CaseEvent, IntakeKey
 from citylead.geography.models import Community, Geography, Grid, Street
@@ -8,6 +10,7 @@ from citylead.jobs.notifications import Notification
 from citylead.jobs.outbox import OutboxMessage
 from citylead.open311.keys import Open311Client
 from citylead.units.models import Component, Unit
+from provisioning.models import ProvisioningInput, ProvisioningJob, ProvisioningStep
 from tenants.audit import AuditEvent
 from tenants.models import Tenant
 from tenants.orm import Base
@@ -29,6 +32,9 @@ __all__ = [
     "Notification",
     "Open311Client",
     "OutboxMessage",
+    "ProvisioningInput",
+    "ProvisioningJob",
+    "ProvisioningStep",
     "StandardDraft",
     "StandardVersion",
     "Street",

@@ -43,7 +43,15 @@ def make_broker(settings: Settings, *, database_url: str) -> dramatiq.Broker:
         assert jobs.rabbitmq_url is not None  # the settings validator requires it
         return RabbitmqBroker(url=jobs.rabbitmq_url.get_secret_value(), confirm_delivery=True)
     # results=False: jobs return nothing; LISTEN/NOTIFY wakes consumers, polling is the fallback.
-    return PostgresBroker(url=to_asyncpg(database_url), results=False)  # type: ignore[no-any-return]
+    # A killed worker's messages are requeued once its heartbeat is older than heartbeat_ttl.
+    beat = jobs.worker_heartbeat_seconds
+    return PostgresBroker(  # type: ignore[no-any-return]
+        url=to_asyncpg(database_url),
+        results=False,
+        heartbeat_interval=beat,
+        heartbeat_ttl=4 * beat,
+        maintenance_interval=2 * beat,
+    )
 
 
 class JobLoop(AsyncIO):

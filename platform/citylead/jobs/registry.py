@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from inspect import iscoroutinefunction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ from tenants.standards.resolver import Resolver
 
 if TYPE_CHECKING:
     from citylead.db import Database
+    from citylead.settings import Settings
 
 __all__ = ["Job", "JobContext", "JobFn", "Periodic", "Registry", "job"]
 
@@ -38,12 +39,20 @@ class JobContext:
 
     db: Database  # the application role: row-level security applies to jobs too
     resolver: Resolver = field(default_factory=Resolver)
+    settings: Settings | None = None
+    # per-process helpers a job creates once and keeps (e.g. onboarding's identity-provider server)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def transaction(self, tenant_path: str) -> AbstractAsyncContextManager[AsyncSession]:
         """One transaction in the payload's tenant: ``async with ctx.transaction(tenant_path) as s``."""
         return self.db.transaction(TenantContext(tenant_path))
 
     async def aclose(self) -> None:
+        for extra in self.extras.values():
+            close = getattr(extra, "stop", None)
+            if callable(close):
+                close()
+        self.extras.clear()
         await self.db.dispose()
 
 

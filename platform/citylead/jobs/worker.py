@@ -62,7 +62,9 @@ class InProcessWorker:
         jobs = self.settings.jobs
         broker = self.broker = make_broker(self.settings, database_url=self.database_url)
         try:
-            context = JobContext(Database(self.app_database_url, pool_size=jobs.worker_threads))
+            context = JobContext(
+                Database(self.app_database_url, pool_size=jobs.worker_threads), settings=self.settings
+            )
             declare(broker, self.registry, context=context)
             broker.emit_after("process_boot")  # what dramatiq's CLI does: starts the time limits
             self._worker = dramatiq.Worker(broker, worker_threads=jobs.worker_threads, worker_timeout=250)

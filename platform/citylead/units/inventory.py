@@ -9,11 +9,12 @@ written if there is one. Then the rows are upserted by object id in batches (one
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import String, Table, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import String, Table, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.units._formats import COLUMNS, RawRow, read_inventory
@@ -74,9 +75,15 @@ async def _units_by_code(session: AsyncSession, county: Tenant, codes: set[str])
 
 
 async def validate_rows(
-    session: AsyncSession, resolver: Resolver, county: Tenant, rows: list[RawRow]
+    session: AsyncSession,
+    resolver: Resolver,
+    county: Tenant,
+    rows: list[RawRow],
+    *,
+    planned_units: Iterable[str] = (),
 ) -> tuple[list[dict[str, Any]], list[FieldProblem]]:
-    """Insertable values of every row, and every problem of every row."""
+    """Insertable values of every row, and every problem of every row. ``planned_units`` are codes
+    of the county's units that do not exist yet but will before the import (an onboarding plan)."""
     catalog = await resolver.effective(session, county, Kind.CATALOG)
     named = {
         r.values[k]
@@ -85,6 +92,7 @@ async def validate_rows(
         if isinstance(r.values.get(k), str)
     }
     units = await _units_by_code(session, county, named)
+    units.update({code: county.id for code in planned_units if code in named})
     problems: list[FieldProblem] = []
     seen: dict[str, str] = {}
     values = []
@@ -129,23 +137,7 @@ async def do_import_components(
             Component.object_id == any_(bindparam("ids", ids, type_=ARRAY(String))),
         )
     )
-    table = cast(Table, Component.__table__)
-    stmt = insert(table)
-    keep = {"tenant_id", "object_id"}
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "object_id"],
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keep | {"updated_at"}}
-        | {"updated_at": func.now()},
-    )
-    full = [
-        {
-            name: v.get(name)
-            for name in (*COLUMNS, "tenant_id", "edition", "owner_tenant_id", "maintainer_tenant_id")
-        }
-        for v in values
-    ]
-    for start in range(0, len(full), BATCH):
-        await session.execute(stmt, full[start : start + BATCH])
+    await _upsert(session, values)
     report = ImportReport(fmt, len(values), len(values) - int(existing or 0), int(existing or 0))
     await audit.record(
         session,
@@ -159,6 +151,36 @@ async def do_import_components(
         updated=report.updated,
     )
     return report
+
+
+_COPIED = (*COLUMNS, "tenant_id", "edition", "owner_tenant_id", "maintainer_tenant_id")
+_STAGE = "citylead_components_in"
+
+
+async def _upsert(session: AsyncSession, values: list[dict[str, Any]]) -> None:
+    """Upsert the checked rows by object id: COPY into a transaction-local staging table, then one
+    INSERT … SELECT … ON CONFLICT (row-level security applies to it as to any insert). About ten
+    times faster than multi-row INSERTs for a county's tens of thousands of objects."""
+    table = cast(Table, Component.__table__)
+    keep = {"tenant_id", "object_id", "updated_at"}
+    await session.execute(
+        text(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE components INCLUDING DEFAULTS) ON COMMIT DROP")
+    )
+    await session.execute(text(f"TRUNCATE {_STAGE}"))
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(
+        _STAGE, records=[tuple(v.get(c) for c in _COPIED) for v in values], columns=list(_COPIED)
+    )
+    updates = ", ".join(f"{c.name} = EXCLUDED.{c.name}" for c in table.columns if c.name not in keep)
+    columns = ", ".join(_COPIED)
+    await session.execute(
+        text(
+            f"INSERT INTO components ({columns}) SELECT {columns} FROM {_STAGE} "
+            f"ON CONFLICT (tenant_id, object_id) DO UPDATE SET {updates}, updated_at = now()"
+        )
+    )
 
 
 async def get_component(session: AsyncSession, county: Tenant, object_id: str) -> Component:
