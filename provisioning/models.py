@@ -45,6 +45,7 @@ class JobState(enum.StrEnum):
 
 class StepState(enum.StrEnum):
     PENDING = "pending"
+    QUEUED = "queued"  # its message is on its way
     RUNNING = "running"
     DONE = "done"
     SKIPPED = "skipped"

@@ -23,6 +23,7 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,7 +126,12 @@ async def submit(
     except IntegrityError as exc:
         raise Conflict(f"{target.name} ({target.code}) already has an onboarding job running") from exc
     for position, name in enumerate(STEPS[request.kind]):
-        session.add(ProvisioningStep(tenant_id=target.id, job_id=job_row.id, position=position, name=name))
+        state = StepState.QUEUED if position == 0 else StepState.PENDING
+        session.add(
+            ProvisioningStep(
+                tenant_id=target.id, job_id=job_row.id, position=position, name=name, state=state.value
+            )
+        )
     for name, file in request.files.items():
         session.add(_input(target, job_row, name, file))
     password = None
@@ -263,34 +269,60 @@ async def _step(
     return await s.scalar(query.with_for_update() if lock else query)
 
 
+def prerequisites(names: Sequence[str], i: int) -> list[int]:
+    """The positions step ``i`` waits for: every step of the chain before it (a step skipped early
+    does not let a later one start before its turn); identity only what precedes the plan's end (it
+    runs beside the imports); live everything."""
+    name = names[i]
+    if name == "live":
+        return list(range(i))
+    end = names.index(_BESIDE[name]) + 1 if name in _BESIDE else i
+    return [j for j in range(end) if names[j] not in _BESIDE]
+
+
+_BESIDE = {"identity": "plan"}  # steps that run beside the chain, after the step named
+
+
 async def _advance(
     s: AsyncSession, ctx: JobContext, job_row: ProvisioningJob, target: Tenant, position: int
 ) -> None:
-    """Enqueue the next unfinished step, or finish the job."""
-    nxt = await s.scalar(
-        select(ProvisioningStep.position)
-        .where(
-            ProvisioningStep.tenant_id == job_row.tenant_id,
-            ProvisioningStep.job_id == job_row.id,
-            ProvisioningStep.position > position,
-            ProvisioningStep.state.not_in(_FINISHED),
+    """Enqueue every step whose prerequisites are now finished, or finish the job. The job row is
+    locked first, so two steps finishing at once see each other's result: one of them enqueues
+    what both waited for, and only one (a step enqueued is ``queued``)."""
+    await s.execute(
+        select(ProvisioningJob.id)
+        .where(ProvisioningJob.tenant_id == job_row.tenant_id, ProvisioningJob.id == job_row.id)
+        .with_for_update()
+    )
+    steps = list(
+        (
+            await s.scalars(
+                select(ProvisioningStep)
+                .where(ProvisioningStep.tenant_id == job_row.tenant_id, ProvisioningStep.job_id == job_row.id)
+                .order_by(ProvisioningStep.position)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    names = [st.name for st in steps]
+    if all(st.state in _FINISHED for st in steps):
+        job_row.state = JobState.SUCCEEDED.value
+        job_row.finished_at = func.clock_timestamp()
+        await audit.record(
+            s,
+            target.id,
+            actor=job_row.requested_by,
+            action="onboarding.succeeded",
+            subject=f"tenant:{target.code}",
+            job=str(job_row.id),
         )
-        .order_by(ProvisioningStep.position)
-        .limit(1)
-    )
-    if nxt is not None:
-        enqueue(s, target, JOB_NAME, queue=QUEUE, job_id=str(job_row.id), position=nxt)
         return
-    job_row.state = JobState.SUCCEEDED.value
-    job_row.finished_at = func.clock_timestamp()
-    await audit.record(
-        s,
-        target.id,
-        actor=job_row.requested_by,
-        action="onboarding.succeeded",
-        subject=f"tenant:{target.code}",
-        job=str(job_row.id),
-    )
+    for i, st in enumerate(steps):
+        if st.state == StepState.PENDING.value and all(
+            steps[p].state in _FINISHED for p in prerequisites(names, i)
+        ):
+            st.state = StepState.QUEUED.value
+            enqueue(s, target, JOB_NAME, queue=QUEUE, job_id=str(job_row.id), position=st.position)
 
 
 def _error(exc: BaseException) -> dict[str, Any]:

@@ -108,7 +108,11 @@ async def test_a_county_goes_live_with_everything(
     submitted = await onboard(app_db, resolver, PROVINCE, request, acting_user="cli:test")
     assert submitted.admin_username == "admin@yj.example.cn"
     assert submitted.temporary_password
-    assert await drive(owner_db, ctx, county) == 9  # the district template overrides no standards
+    delivered = await drive(owner_db, ctx, county)
+    view = await get_job(app_db, TenantContext("/34/3408/"), submitted.job.id)
+    assert delivered == 9, [
+        (s.name, s.state, s.error) for s in view.steps
+    ]  # the district template overrides no standards
 
     view = await get_job(app_db, TenantContext("/34/3408/"), submitted.job.id)  # the city reads it
     assert view.job.state == "succeeded", view.as_dict()

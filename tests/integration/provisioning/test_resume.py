@@ -132,7 +132,8 @@ async def test_a_killed_worker_resumes_without_duplicates(
     worker.kill()
     view = await get_job(app_db, PROVINCE, submitted.job.id)
     assert view.job.state == "running"
-    assert next(s for s in view.steps if s.name == killed_in).state == "running"  # left mid-step
+    interrupted = {s.name for s in view.steps if s.state == "running"}  # identity may run beside
+    assert killed_in in interrupted  # left mid-step
 
     worker.start()  # the broker hands the dead worker's message to the new one
     deadline = time.monotonic() + 120
@@ -140,9 +141,8 @@ async def test_a_killed_worker_resumes_without_duplicates(
         assert time.monotonic() < deadline, view.as_dict()
         await asyncio.sleep(0.2)
     assert view.job.state == "succeeded", view.as_dict()
-    step = next(s for s in view.steps if s.name == killed_in)
-    assert step.attempts == 2, (killed_in, step)
-    assert all(s.attempts == 1 for s in view.steps if s.name != killed_in and s.state == "done")
+    assert {s.name: s.attempts for s in view.steps if s.name in interrupted} == dict.fromkeys(interrupted, 2)
+    assert all(s.attempts == 1 for s in view.steps if s.name not in interrupted and s.state == "done")
 
     async with app_db.transaction(TenantContext(county.path)) as s:
         units = await s.scalar(select(func.count()).select_from(Unit).where(Unit.tenant_id == county.id))
