@@ -17,6 +17,7 @@ from citylead.open311.keys import Open311Client
 from citylead.units._formats import COLUMNS
 from citylead.units.models import Component, Unit
 from provisioning._archive import Archive, ArchiveFile, to_json
+from provisioning.inputs import UNIT_COLUMNS
 from tenants.audit import AuditEvent
 from tenants.errors import NotFound
 from tenants.models import Tenant
@@ -43,17 +44,6 @@ __all__ = [
     "units",
 ]
 
-UNIT_COLUMNS = (  # the units file the onboarding pipeline reads (provisioning.inputs)
-    "code",
-    "name",
-    "kind",
-    "sector",
-    "street_code",
-    "classes",
-    "accounts",
-    "credit_code",
-    "contact",
-)
 YIELD_PER = 1000
 
 

@@ -82,6 +82,18 @@ async def _platform(settings: Settings, *, worker_threads: int | None) -> AsyncI
         runtime.stop()
 
 
+def _progress(*, transient: bool) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    )
+
+
 def _files(**paths: Path | None) -> dict[str, InputFile]:
     out = {}
     for name, path in paths.items():
@@ -197,15 +209,7 @@ def _one(request: OnboardRequest, *, dry: bool) -> None:
             submitted = await onboard(
                 platform.db, platform.resolver, scope, request, acting_user=cli_actor(), checked=checked
             )
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as progress:
+            with _progress(transient=True) as progress:
                 task = progress.add_task("queued", total=None)
 
                 def show(view: JobView) -> None:
@@ -331,14 +335,7 @@ async def _manifest(loaded: Manifest, *, dry: bool) -> int:
             )
             return 0
         started = time.monotonic()
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with _progress(transient=False) as progress:
             task = progress.add_task("onboarding", total=len(loaded.entries))
 
             def done(outcome: Outcome) -> None:

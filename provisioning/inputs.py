@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from citylead.units._formats import decode_text
 from tenants.errors import FieldProblem
 
 __all__ = [
@@ -123,16 +124,9 @@ def read_units(data: bytes, media_type: str) -> tuple[list[RawUnit], list[FieldP
     return [], [FieldProblem("file", "must be CSV (text/csv) or JSON (application/json)", media_type)]
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
 def _csv(data: bytes) -> tuple[list[RawUnit], list[FieldProblem]]:
     try:
-        text = _decode(data)
+        text = decode_text(data)
     except UnicodeDecodeError:
         return [], [FieldProblem("file", "must be UTF-8 (or GB18030) text")]
     reader = csv.reader(io.StringIO(text, newline=""))

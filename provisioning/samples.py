@@ -43,23 +43,13 @@ from citylead.geography.demo import county_metres as county_frame
 from citylead.units._formats import COLUMNS
 from citylead.units.demo import COUNTY_DEPARTMENTS, DEMO_CLASSES, SHOPS, credit_code, territorial_name
 from citylead.units.models import ComponentState, UnitKind
+from provisioning.inputs import UNIT_COLUMNS
 from tenants.errors import InvalidInput
 from tenants.models import Tenant
 from tenants.standards.crosswalk import read_catalog
 
 __all__ = ["UNIT_COLUMNS", "SampleInputs", "sample_inputs", "units_csv", "write_sample_inputs"]
 
-UNIT_COLUMNS = (
-    "code",
-    "name",
-    "kind",
-    "sector",
-    "street_code",
-    "classes",
-    "accounts",
-    "credit_code",
-    "contact",
-)
 GRIDS_PER_COMMUNITY, COMMUNITIES_PER_STREET, MAX_STREETS = 12, 4, 99  # 街道 codes 001–099
 ROOM = 1.5  # start with cells small enough for the division to hold 1.5 × the grids asked for
 SHRINK, MIN_CELL_M = 0.85, 20.0

@@ -106,20 +106,7 @@ async def _tenant(run: StepRun) -> dict[str, Any]:
     template = await run.template()
     target = run.target
     if target.status is TenantStatus.REGISTERED:
-        await run.session.execute(
-            update(Tenant)
-            .where(Tenant.id == target.id)
-            .values(status=TenantStatus.ONBOARDING, updated_at=func.now(), version=Tenant.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        await audit.record(
-            run.session,
-            target.id,
-            actor=run.actor,
-            action="tenant.onboarding",
-            subject=f"tenant:{target.code}",
-            job=str(run.job.id),
-        )
+        await _set_status(run, TenantStatus.ONBOARDING)
     await do_update_profile(
         run.session,
         target,
@@ -322,24 +309,26 @@ _MISSING_WHAT = {"grid": "located in a grid", "unit": "routed to a unit", "due_a
 
 
 async def _live(run: StepRun) -> dict[str, Any]:
-    target = run.target
+    await _set_status(run, TenantStatus.LIVE, live_since=func.now())
+    return {"status": TenantStatus.LIVE.value}
+
+
+async def _set_status(run: StepRun, status: TenantStatus, **values: Any) -> None:
+    """The tenant's status (its own row, in its own context), audited as ``tenant.{status}``."""
     await run.session.execute(
         update(Tenant)
-        .where(Tenant.id == target.id)
-        .values(
-            status=TenantStatus.LIVE, live_since=func.now(), updated_at=func.now(), version=Tenant.version + 1
-        )
+        .where(Tenant.id == run.target.id)
+        .values(status=status, updated_at=func.now(), version=Tenant.version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     await audit.record(
         run.session,
-        target.id,
+        run.target.id,
         actor=run.actor,
-        action="tenant.live",
-        subject=f"tenant:{target.code}",
+        action=f"tenant.{status.value}",
+        subject=f"tenant:{run.target.code}",
         job=str(run.job.id),
     )
-    return {"status": TenantStatus.LIVE.value}
 
 
 StepFn = Callable[[StepRun], Awaitable[dict[str, Any]]]

@@ -15,7 +15,7 @@ from typing import Any
 
 from tenants.errors import FieldProblem, UnsupportedMediaType
 
-__all__ = ["COLUMNS", "REQUIRED", "RawRow", "read_inventory"]
+__all__ = ["COLUMNS", "REQUIRED", "RawRow", "decode_text", "read_inventory"]
 
 COLUMNS = (
     "object_id",
@@ -60,7 +60,8 @@ def read_inventory(data: bytes, media_type: str) -> tuple[str, list[RawRow], lis
     return fmt, rows, problems
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
+    """UTF-8 (a BOM allowed), else GB18030: spreadsheets saved as CSV on Chinese Windows."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -69,7 +70,7 @@ def _decode(data: bytes) -> str:
 
 def _csv(data: bytes) -> tuple[list[RawRow], list[FieldProblem]]:
     try:
-        text = _decode(data)
+        text = decode_text(data)
     except UnicodeDecodeError:
         return [], [FieldProblem("file", "must be UTF-8 (or GB18030) text")]
     reader = csv.reader(io.StringIO(text, newline=""))
