@@ -1,0 +1,27 @@
+"""Assessment (绩效评价, domain.md §6): counters → indicators → scores → composite → grade.
+
+This first slice is pure: no database, no API. Roll-up tables, ``citylead assess run``, the API
+and the dashboard come in later slices. See docs/assessment.md.
+
+- ``counters``: :class:`Counters`, what happened to one subject's cases in one period;
+- ``indicators``: :func:`indicator` (a :class:`Rate` or None) and :func:`score`;
+- ``scores``: :func:`assess` → :class:`Assessment` from the tenant's effective rules.
+"""
+
+from citylead.assessment.counters import Counters
+from citylead.assessment.indicators import FORMULAS, Options, Rate, indicator, score, volume_score
+from citylead.assessment.scores import GRADES, Assessment, assess, grade_of
+
+__all__ = [
+    "FORMULAS",
+    "GRADES",
+    "Assessment",
+    "Counters",
+    "Options",
+    "Rate",
+    "assess",
+    "grade_of",
+    "indicator",
+    "score",
+    "volume_score",
+]
