@@ -18,6 +18,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from citylead import __version__
 from citylead.api.auth import BearerAuthentication, provide_principal
 from citylead.api.cases import CaseController
+from citylead.api.coverage import CoverageController
 from citylead.api.geography import GeographyController
 from citylead.api.health import health, ready
 from citylead.api.intake import HotlineController
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
             OnboardingController,
             ProvisioningJobController,
             TenantLifecycleController,
+            CoverageController,
         ],
         dependencies={"principal": Provide(provide_principal)},
         middleware=[DefineMiddleware(BearerAuthentication)],
