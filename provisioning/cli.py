@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -60,7 +62,12 @@ class _Platform:
 
 
 @asynccontextmanager
-async def _platform(settings: Settings, *, worker_threads: int | None) -> AsyncIterator[_Platform]:
+async def _platform(
+    settings: Settings, *, worker_threads: int | None, processes: int = 1
+) -> AsyncIterator[_Platform]:
+    """``worker_threads``: run a worker in this process too (None: only submit and read);
+    ``processes`` > 1: and ``processes - 1`` ``citylead worker`` processes beside it, so the steps
+    of many jobs use more than one core (one Python process does not)."""
     from citylead.jobs.worker import InProcessWorker
     from citylead.runtime import prepare
 
@@ -68,18 +75,48 @@ async def _platform(settings: Settings, *, worker_threads: int | None) -> AsyncI
         logging.getLogger(noisy).setLevel(logging.WARNING)  # the progress display says what happens
     runtime = await asyncio.to_thread(prepare, settings)
     jobs = None
+    helpers: list[subprocess.Popen[bytes]] = []
     db = Database(runtime.urls.app, pool_size=4)
     try:
         if worker_threads is not None:
             settings.jobs = settings.jobs.model_copy(update={"worker_threads": worker_threads})
             jobs = InProcessWorker(settings, database_url=runtime.urls.app, app_database_url=runtime.urls.app)
             await asyncio.to_thread(jobs.start)
+            helpers = [
+                _worker_process(worker_threads, settings.home / "logs" / f"onboard-worker-{i}.log")
+                for i in range(1, processes)
+            ]
         yield _Platform(settings, db, Resolver())
     finally:
         await db.dispose()
+        for proc in helpers:
+            await asyncio.to_thread(_stop_process, proc)
         if jobs is not None:
             await asyncio.to_thread(jobs.stop)
         runtime.stop()
+
+
+def _worker_process(threads: int, log_file: Path) -> subprocess.Popen[bytes]:
+    """A ``citylead worker`` with this command's settings (its environment), logging to a file."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 - this interpreter, a fixed command
+            [sys.executable, "-m", "citylead", "worker", "--threads", str(threads)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a running step gets a few seconds, then is delivered again elsewhere), then kill."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def _progress(*, transient: bool) -> Progress:
@@ -289,20 +326,27 @@ def city(code: str, template: str, units: Path | None, admin: str | None, dry_ru
 @click.option(
     "--concurrency", type=click.IntRange(1, 16), default=None, help="Jobs at once (default: the manifest's)."
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 16),
+    default=1,
+    show_default=True,
+    help="Worker processes running the steps (one per core helps; this command is one of them).",
+)
 @friendly
-def manifest(file: Path, dry_run: bool, concurrency: int | None) -> None:
+def manifest(file: Path, dry_run: bool, concurrency: int | None, processes: int) -> None:
     """Onboard the cities and counties of a province manifest (YAML)."""
     loaded = load_manifest(file)
     if concurrency is not None:
         loaded.concurrency = concurrency
-    raise SystemExit(asyncio.run(_manifest(loaded, dry=dry_run)))
+    raise SystemExit(asyncio.run(_manifest(loaded, dry=dry_run, processes=processes)))
 
 
-async def _manifest(loaded: Manifest, *, dry: bool) -> int:
+async def _manifest(loaded: Manifest, *, dry: bool, processes: int = 1) -> int:
     settings = load_settings()
-    threads = max(settings.jobs.worker_threads, loaded.concurrency)
+    threads = max(settings.jobs.worker_threads, -(-loaded.concurrency // processes))
     planned = {e.request.code for e in loaded.cities if e.request}
-    async with _platform(settings, worker_threads=None if dry else threads) as platform:
+    async with _platform(settings, worker_threads=None if dry else threads, processes=processes) as platform:
         scope = TenantContext(f"/{loaded.province[:2]}/")
         checks = {}
         with console.status(f"Checking {len(loaded.entries)} entries…"):

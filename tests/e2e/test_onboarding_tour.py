@@ -139,7 +139,7 @@ def test_onboard_a_city_a_county_and_a_manifest(running: Up, home: Path, tmp_pat
 
     del manifest["counties"][1]["units"]  # the fixed manifest: the template's units only
     path.write_text(yaml.safe_dump(manifest, allow_unicode=True), "utf-8")
-    ran = _ok(_citylead(home, "onboard", "manifest", str(path), timeout=240))
+    ran = _ok(_citylead(home, "onboard", "manifest", str(path), "--processes", "2", timeout=240))
     assert "2 of 2 onboarded" in ran
     assert "Summary" in ran
 
