@@ -78,17 +78,14 @@ async def check_request(
         out.problems += _shape_only(request)
         return out
     await _template(session, resolver, request, target, out)
+    if bad := email_rule(request.admin_email):
+        out.problems.append(FieldProblem("admin", bad, request.admin_email))
+    await _overrides(session, resolver, target, out)
     if not files:
-        if bad := email_rule(request.admin_email):
-            out.problems.append(FieldProblem("admin", bad, request.admin_email))
-        await _overrides(session, resolver, target, out)
         return out
     streets = await _geography(session, request, target, out)
     await _units(request, target, streets, out)
     await _components(session, resolver, request, target, out)
-    if bad := email_rule(request.admin_email):
-        out.problems.append(FieldProblem("admin", bad, request.admin_email))
-    await _overrides(session, resolver, target, out)
     out.plan = _plan(request, out, streets)
     return out
 
