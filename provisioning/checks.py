@@ -273,8 +273,11 @@ def planned_units(
     target: Tenant, template: Template | None, territorial: list[dict[str, Any]], raw: list[RawUnit]
 ) -> list[dict[str, Any]]:
     """The units the division will have: the template's, one per street, then the file's (a code in
-    the file replaces the template's unit of that code)."""
+    the file replaces the template's unit of that code, and a territorial unit in the file replaces
+    the one the template would make for its street: a street has one territorial unit)."""
     units: dict[str, dict[str, Any]] = {}
+    own_streets = {item.values.get("street_code") for item in raw if item.values.get("kind") == "territorial"}
+    territorial = [u for u in territorial if u["street_code"] not in own_streets]
     for spec in template.units if template else []:
         units[spec.code] = {
             "code": spec.code,

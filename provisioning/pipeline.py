@@ -243,6 +243,8 @@ async def run_step(ctx: JobContext, *, tenant_id: str, tenant_path: str, job_id:
             await _advance(s, ctx, job_row, target, position)
     except _PERMANENT as exc:
         await _fail(ctx, tenant_path, tid, jid, position, exc, started)
+    except IntegrityError as exc:  # another try cannot fix it: name the rule the data broke
+        await _fail(ctx, tenant_path, tid, jid, position, _conflict(exc), started)
     except Exception as exc:
         if attempt >= MAX_ATTEMPTS:
             await _fail(ctx, tenant_path, tid, jid, position, exc, started)
@@ -252,6 +254,14 @@ async def run_step(ctx: JobContext, *, tenant_id: str, tenant_path: str, job_id:
         )
         await _note(ctx, tenant_path, tid, jid, position, exc)
         raise
+
+
+def _conflict(exc: IntegrityError) -> Conflict:
+    cause = getattr(exc.orig, "__cause__", None)
+    rule = getattr(cause, "constraint_name", None) or "a uniqueness or reference rule"
+    return Conflict(
+        f"the data conflicts with what the tenant already has ({rule}); nothing of this step was kept"
+    )
 
 
 _FINISHED = (StepState.DONE.value, StepState.SKIPPED.value)

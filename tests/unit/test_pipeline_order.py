@@ -25,3 +25,19 @@ def test_city_steps() -> None:
         "units",
     ]
     assert prerequisites(names, names.index("live")) == list(range(len(names) - 1))
+
+
+def test_a_broken_database_rule_fails_the_step_for_good_naming_the_rule() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from provisioning.pipeline import _conflict
+
+    class Cause(Exception):
+        constraint_name = "uq_units_street_territorial"
+
+    orig = Exception("duplicate key")
+    orig.__cause__ = Cause()
+    error = _conflict(IntegrityError("INSERT INTO units …", {}, orig))
+    assert error.status == 409
+    assert "uq_units_street_territorial" in error.detail
+    assert "(a uniqueness or reference rule)" in _conflict(IntegrityError("x", {}, Exception())).detail

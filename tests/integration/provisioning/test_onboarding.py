@@ -451,3 +451,26 @@ async def test_the_city_api_is_for_province_admins(client: Any, mint: Any, anqin
     assert (await client.post(url, data=form, headers=city_admin)).status_code == 404
     json_body = await client.post(url, json=form, headers=province)
     assert json_body.status_code == 415
+
+
+def test_a_territorial_unit_of_the_file_replaces_the_templates_for_its_street(
+    anqing: dict[str, Tenant],
+) -> None:
+    """A street keeps one territorial unit: the file's (any code), not also the template's."""
+    from provisioning.checks import planned_units, territorial_units
+    from provisioning.inputs import RawUnit
+    from provisioning.templates import Template
+
+    county = anqing["340802"]
+    template = Template("district", "市辖区", ["municipal_district"], "city", "own", "whole", [], [], True)
+    streets = territorial_units(
+        county, [("340802001", "人民街道", "street"), ("340802002", "解放街道", "street")]
+    )
+    raw = [
+        RawUnit(
+            "rows/2",
+            {"code": "JD01", "name": "人民街道办事处", "kind": "territorial", "street_code": "340802001"},
+        )
+    ]
+    units = {u["code"]: u.get("street_code") for u in planned_units(county, template, streets, raw)}
+    assert units == {"340802002": "340802002", "JD01": "340802001"}
