@@ -38,6 +38,7 @@ __all__ = [
     "FirstAdmin",
     "IdentityReport",
     "IdentityTarget",
+    "connect",
     "provision_identity",
     "target_from_settings",
 ]
@@ -108,15 +109,21 @@ def target_from_settings(settings: Settings, *, embedded_server_url: str | None)
 
 
 def provision_identity(
-    target: IdentityTarget, *, group_path: str, roles: Sequence[str], admin: FirstAdmin | None
+    target: IdentityTarget,
+    *,
+    group_path: str,
+    roles: Sequence[str],
+    admin: FirstAdmin | None,
+    client: KeycloakAdmin | None = None,
 ) -> IdentityReport:
     """Ensure the group at ``group_path`` (and its ancestors), the realm ``roles`` (and
-    ``admin.role``), and the first administrator in that group with that role."""
+    ``admin.role``), and the first administrator in that group with that role. ``client``: an
+    admin client from :func:`connect` kept by the caller (its token is reused and refreshed)."""
     path = _normalize(group_path)
     wanted = list(dict.fromkeys([*roles, *([admin.role] if admin else [])]))
     if not all(isinstance(r, str) and r.strip() == r and r for r in wanted):
         raise InvalidInput(f"not realm role names: {wanted!r}")
-    kc = _connect(target)
+    kc = client if client is not None else connect(target)
     with _translated(target):
         group_id, groups_created = _ensure_groups(kc, path)
         roles_created = [name for name in wanted if _ensure_role(kc, name)]
@@ -135,7 +142,7 @@ def _normalize(group_path: str) -> str:
 # --- talking to the Admin API ------------------------------------------------------------------
 
 
-def _connect(target: IdentityTarget) -> KeycloakAdmin:
+def connect(target: IdentityTarget) -> KeycloakAdmin:
     """An admin client signed in with client credentials (sign-in errors name what to fix)."""
     connection = KeycloakOpenIDConnection(
         server_url=target.server_url,

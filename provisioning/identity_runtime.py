@@ -14,9 +14,17 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
+from keycloak import KeycloakAdmin
+
 from citylead.identity.principal import Role
 from citylead.jobs.registry import JobContext
-from provisioning.identity import FirstAdmin, IdentityTarget, provision_identity, target_from_settings
+from provisioning.identity import (
+    FirstAdmin,
+    IdentityTarget,
+    connect,
+    provision_identity,
+    target_from_settings,
+)
 from provisioning.templates import Template
 from tenants.errors import ServiceUnavailable
 from tenants.models import Tenant, TenantLevel
@@ -86,7 +94,30 @@ async def provision(
             last_name=tenant.name,
         )
     roles = sorted({*template.roles, role.value})
-    report = await asyncio.to_thread(
-        provision_identity, target, group_path=tenant.path.rstrip("/"), roles=roles, admin=admin
-    )
+    try:
+        client = await asyncio.to_thread(_client, ctx, target)
+        report = await asyncio.to_thread(
+            provision_identity,
+            target,
+            group_path=tenant.path.rstrip("/"),
+            roles=roles,
+            admin=admin,
+            client=client,
+        )
+    except Exception:
+        ctx.extras.pop("identity_client", None)  # a rotated secret or a restarted provider: sign in again
+        raise
     return asdict(report)
+
+
+def _client(ctx: JobContext, target: IdentityTarget) -> KeycloakAdmin:
+    """One signed-in admin client per worker process and target: the client-credentials grant (a
+    secret check, an Argon2id hash on the embedded provider) once, not once per job; python-keycloak
+    refreshes its token before it expires."""
+    with _lock:
+        found = ctx.extras.get("identity_client")
+        if found is not None and found[0] == target:
+            return found[1]  # type: ignore[no-any-return]
+        client = connect(target)
+        ctx.extras["identity_client"] = (target, client)
+        return client

@@ -474,3 +474,19 @@ def test_a_territorial_unit_of_the_file_replaces_the_templates_for_its_street(
     ]
     units = {u["code"]: u.get("street_code") for u in planned_units(county, template, streets, raw)}
     assert units == {"340802002": "340802002", "JD01": "340802001"}
+
+
+def test_a_worker_signs_in_to_the_admin_api_once(ctx: JobContext, identity_target: IdentityTarget) -> None:
+    """The client-credentials grant (an Argon2id check on the embedded provider) once per worker."""
+    from provisioning.identity_runtime import _client
+
+    first = _client(ctx, identity_target)
+    assert _client(ctx, identity_target) is first
+    other = IdentityTarget(
+        identity_target.server_url,
+        identity_target.realm,
+        identity_target.client_id,
+        identity_target.client_secret,
+        timeout_seconds=5,
+    )
+    assert _client(ctx, other) is not first  # another target: another sign-in
