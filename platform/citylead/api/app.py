@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from citylead import __version__
+from citylead.api.assessments import AssessmentController
 from citylead.api.auth import BearerAuthentication, provide_principal
 from citylead.api.cases import CaseController
 from citylead.api.coverage import CoverageController
@@ -122,6 +123,7 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
             ProvisioningJobController,
             TenantLifecycleController,
             CoverageController,
+            AssessmentController,
         ],
         dependencies={"principal": Provide(provide_principal)},
         middleware=[DefineMiddleware(BearerAuthentication)],

@@ -1,11 +1,12 @@
 """Assessment (绩效评价, domain.md §6): counters → indicators → scores → composite → grade.
 
-This first slice is pure: no database, no API. Roll-up tables, ``citylead assess run``, the API
-and the dashboard come in later slices. See docs/assessment.md.
+The formulas are pure; ``rollup`` counts case events into the ``assessment_counters`` table
+(``models``). The API and the dashboard come in later slices. See docs/assessment.md.
 
 - ``counters``: :class:`Counters`, what happened to one subject's cases in one period;
 - ``indicators``: :func:`indicator` (a :class:`Rate` or None) and :func:`score`;
-- ``scores``: :func:`assess` → :class:`Assessment` from the tenant's effective rules.
+- ``scores``: :func:`assess` → :class:`Assessment` from the tenant's effective rules;
+- ``rollup``: ``count_period`` and ``do_refresh`` (import it from its module: it needs the database).
 """
 
 from citylead.assessment.counters import Counters

@@ -2,10 +2,11 @@
 
 A subject is a department, a region (grid, street, county, city) or a post (supervisor, intake
 operator, shift lead, dispatcher); a period is a month, a quarter or a year. The counts are read from
-case events (``case_events``, docs/cases.md) by the roll-up of a later slice; this module only holds
-them. Each denominator counts the cases that fell due to the subject in the period (应处置数, 应结案数 …)
-and each numerator counts outcomes of **those same cases**, so a numerator never exceeds its
-denominator. :func:`citylead.assessment.indicators.indicator` refuses counters that break this.
+case events (``case_events``, docs/cases.md) by :mod:`citylead.assessment.rollup`, whose docstring
+and docs/assessment.md say exactly which event makes each; this module only holds them. Each
+denominator counts the cases that fell due to the subject in the period (应处置数, 应结案数 …) and each
+numerator counts outcomes of **those same cases**, so a numerator never exceeds its denominator.
+:func:`citylead.assessment.indicators.indicator` refuses counters that break this.
 
 Counters add field by field (``+``), which is how months roll up to quarters and years, and grids
 to streets and counties: ``sum(parts, Counters())``.
@@ -26,12 +27,14 @@ class Counters:
 
     # --- reports (上报), supervisors and intake operators -------------------------------------------
     reports: int = 0
-    """上报数: ``report`` events (intake) made by the supervisor, or registered by the intake operator."""
+    """上报数: a supervisor's ``report`` events; an intake operator's ``accept``, ``send_verify`` and
+    ``refuse`` events (受理登记)."""
     valid_reports: int = 0
     """有效上报数: of ``reports``, the cases that reached ``file`` (立案) and were never ``void``-ed."""
     missed_reports: int = 0
-    """漏报数: of ``filed`` in the supervisor's grids, cases a public source reported first (``report``
-    with source hotline_12345, hotline_12319, hotline_110, open311, app, leader or media)."""
+    """漏报数: of ``filed`` in a region, cases a public source reported (``report`` with source
+    hotline_12345, hotline_12319, hotline_110, open311, app, leader or media). Counted for regions
+    only until supervisors are assigned grids."""
 
     # --- filing (立案), shift leads -----------------------------------------------------------------
     filed: int = 0
@@ -39,7 +42,8 @@ class Counters:
     voided: int = 0
     """作废数: of ``filed``, the cases later ``void``-ed (作废, from the filed state)."""
     filed_on_time: int = 0
-    """按时立案数: of ``filed``, the ``file`` events within the filing limit counted from intake."""
+    """按时立案数: of ``filed``, the ``file`` events within the filing limit counted from intake (no
+    filing limit is pinned on cases yet, so every filing counts as on time)."""
 
     # --- verification and check (核实, 核查), supervisors --------------------------------------------
     verify_due: int = 0
@@ -53,9 +57,11 @@ class Counters:
 
     # --- dispatch (派遣), dispatchers ---------------------------------------------------------------
     dispatched: int = 0
-    """派遣数: ``dispatch`` events (from filed, or from escalated at the city's centre)."""
+    """派遣数: ``dispatch`` events (from filed, or from escalated at the city's centre); a ``redispatch``
+    is not a new one."""
     dispatched_on_time: int = 0
-    """按时派遣数: of ``dispatched``, the dispatches within the dispatch limit counted from ``file``."""
+    """按时派遣数: of ``dispatched``, the dispatches within the dispatch limit counted from ``file`` (no
+    dispatch limit is pinned on cases yet, so every dispatch counts as on time)."""
     returned_wrong_unit: int = 0
     """派遣错误数: of ``dispatched``, cases sent to the wrong unit: ``approve_return`` (回退) or
     ``redispatch`` (改派) away from the unit first chosen."""
@@ -75,12 +81,11 @@ class Counters:
     postponed: int = 0
     """延期数: of ``due_for_disposal``, cases with an ``approve_postpone`` event (同意延期)."""
     rework: int = 0
-    """返工数: cases with at least one ``check_fail`` (核查不通过, 返工); a subset of ``disposed`` and
-    of ``due_to_close``, whichever the ``rework_denominator`` option names."""
+    """返工数: of ``due_to_close``, cases with at least one ``check_fail`` (核查不通过, 返工)."""
 
     # --- closing (结案), regions and departments ----------------------------------------------------
     due_to_close: int = 0
-    """应结案数: cases whose closing fell due in the period (filed and dispatched, not voided)."""
+    """应结案数: cases whose last disposal clock's ``due_at`` falls in the period."""
     closed: int = 0
     """结案数: of ``due_to_close``, cases with a ``close`` event (结案)."""
     closed_on_time: int = 0
@@ -95,7 +100,7 @@ class Counters:
     # --- workload (工作量) ---------------------------------------------------------------------------
     volume: int = 0
     """工作量: the cases the subject worked, scored through ``volume_steps``: a department's
-    ``dispatch`` events to its units, a region's ``file`` events (立案数), a post's own actions."""
+    disposal clocks started for its units, a region's ``file`` events (立案数), a post's own events."""
 
     def __post_init__(self) -> None:
         bad = [

@@ -2,6 +2,7 @@
 
 The schema is one: this module is part of the composition root, so it may import ``provisioning``."""
 
+from citylead.assessment.models import AssessmentCounters
 from citylead.cases.models import Case, CaseAttachment, CaseEvent, IntakeKey
 from citylead.geography.models import Community, Geography, Grid, Street
 from citylead.identity.idp import models as idp_models
@@ -20,6 +21,7 @@ from tenants.standards.models import StandardDraft, StandardVersion
 metadata = Base.metadata
 
 __all__ = [
+    "AssessmentCounters",
     "AuditEvent",
     "Case",
     "CaseAttachment",
