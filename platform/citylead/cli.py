@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
+from citylead.cli_assess import assess
 from citylead.cli_geography import geography
 from citylead.cli_jobs import worker
 from citylead.cli_serve import api
@@ -207,3 +208,4 @@ main.add_command(api)
 main.add_command(geography)
 main.add_command(onboard_group)
 main.add_command(tenant)
+main.add_command(assess)
