@@ -11,15 +11,13 @@ Problems name the file and the place: ``units: rows/4/street_code``, ``grids: fe
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from citylead.units._formats import decode_text
+from citylead.units._formats import csv_records
 from tenants.errors import FieldProblem
 
 __all__ = [
@@ -125,37 +123,14 @@ def read_units(data: bytes, media_type: str) -> tuple[list[RawUnit], list[FieldP
 
 
 def _csv(data: bytes) -> tuple[list[RawUnit], list[FieldProblem]]:
-    try:
-        text = decode_text(data)
-    except UnicodeDecodeError:
-        return [], [FieldProblem("file", "must be UTF-8 (or GB18030) text")]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
-    problems = [
-        FieldProblem(f"header/{h}", "is not a column; the columns are " + ", ".join(UNIT_COLUMNS), h)
-        for h in header
-        if h not in UNIT_COLUMNS
-    ]
-    problems += [
-        FieldProblem("header", f"must have the column {name}", header)
-        for name in ("code", "name", "kind")
-        if name not in header
-    ]
-    units: list[RawUnit] = []
-    for number, record in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(header):
-            problems.append(FieldProblem(f"rows/{number}", f"must have {len(header)} cells", len(record)))
-            continue
-        values: dict[str, Any] = {}
-        for h, cell in zip(header, record, strict=True):
-            cell = cell.strip()
-            if h in _LISTS:
-                values[h] = [part.strip() for part in cell.split(";") if part.strip()]
-            elif h in UNIT_COLUMNS and cell:
-                values[h] = cell
-        units.append(RawUnit(f"rows/{number}", values))
+    records, problems = csv_records(data, UNIT_COLUMNS, ("code", "name", "kind"))
+    units = []
+    for at, cells in records:
+        values: dict[str, Any] = {h: v for h, v in cells.items() if v and h not in _LISTS}
+        for name in _LISTS:
+            if name in cells:
+                values[name] = [part.strip() for part in cells[name].split(";") if part.strip()]
+        units.append(RawUnit(at, values))
     return units, problems
 
 

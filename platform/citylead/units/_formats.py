@@ -15,7 +15,7 @@ from typing import Any
 
 from tenants.errors import FieldProblem, UnsupportedMediaType
 
-__all__ = ["COLUMNS", "REQUIRED", "RawRow", "decode_text", "read_inventory"]
+__all__ = ["COLUMNS", "REQUIRED", "RawRow", "csv_records", "decode_text", "read_inventory"]
 
 COLUMNS = (
     "object_id",
@@ -68,7 +68,12 @@ def decode_text(data: bytes) -> str:
         return data.decode("gb18030")  # spreadsheets saved as CSV on Chinese Windows
 
 
-def _csv(data: bytes) -> tuple[list[RawRow], list[FieldProblem]]:
+def csv_records(
+    data: bytes, columns: tuple[str, ...], required: tuple[str, ...]
+) -> tuple[list[tuple[str, dict[str, str]]], list[FieldProblem]]:
+    """A CSV table with a header row: (``rows/N``, column → stripped cell) for each non-blank row
+    (N is the spreadsheet row: the header is row 1), and every problem of the header and rows.
+    Cells of unknown columns are dropped; empty cells are kept as ``""``."""
     try:
         text = decode_text(data)
     except UnicodeDecodeError:
@@ -76,13 +81,13 @@ def _csv(data: bytes) -> tuple[list[RawRow], list[FieldProblem]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader, [])]
     problems = [
-        FieldProblem(f"header/{name}", "is not a column; the columns are " + ", ".join(COLUMNS), name)
+        FieldProblem(f"header/{name}", "is not a column; the columns are " + ", ".join(columns), name)
         for name in header
-        if name not in COLUMNS
+        if name not in columns
     ]
     problems += [
         FieldProblem("header", f"must have the column {name}", header)
-        for name in REQUIRED
+        for name in required
         if name not in header
     ]
     problems += [
@@ -90,18 +95,21 @@ def _csv(data: bytes) -> tuple[list[RawRow], list[FieldProblem]]:
         for name in sorted(set(header))
         if header.count(name) > 1
     ]
-    rows: list[RawRow] = []
+    records: list[tuple[str, dict[str, str]]] = []
     for number, record in enumerate(reader, start=2):
         if not any(cell.strip() for cell in record):
             continue  # blank lines, often at the end
         if len(record) != len(header):
             problems.append(FieldProblem(f"rows/{number}", f"must have {len(header)} cells", len(record)))
             continue
-        values = {
-            h: cell.strip() for h, cell in zip(header, record, strict=True) if h in COLUMNS and cell.strip()
-        }
-        rows.append(RawRow(f"rows/{number}", values))
-    return rows, problems
+        cells = {h: cell.strip() for h, cell in zip(header, record, strict=True) if h in columns}
+        records.append((f"rows/{number}", cells))
+    return records, problems
+
+
+def _csv(data: bytes) -> tuple[list[RawRow], list[FieldProblem]]:
+    records, problems = csv_records(data, COLUMNS, REQUIRED)
+    return [RawRow(at, {k: v for k, v in cells.items() if v}) for at, cells in records], problems
 
 
 def _geojson(data: bytes) -> tuple[list[RawRow], list[FieldProblem]]:
