@@ -7,7 +7,6 @@ read-only, and the status changes only from above. Row-level security applies as
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -15,15 +14,12 @@ from typing import TypeVar
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from citylead.cli_support import cli_actor, console, friendly, load_settings
-from provisioning.export import STEPS, ExportReport, begin_snapshot, export_tenant
+from citylead.cli_support import cli_actor, console, friendly, in_tenant, load_settings
+from provisioning.export import STEPS, ExportReport, export_tenant
 from provisioning.lifecycle import TenantSuspended, do_resume, do_suspend, is_read_only_error
-from tenants.errors import NotFound
 from tenants.models import Tenant
 
 __all__ = ["tenant"]
@@ -35,39 +31,15 @@ def _from_parent(
     code: str, work: Callable[[AsyncSession, Tenant], Awaitable[T]], *, snapshot: bool = False
 ) -> T:
     """Run ``work`` in one transaction in the context of tenant ``code``'s parent, as the
-    application role (``snapshot``: REPEATABLE READ, for an export)."""
-    from citylead.db import Database
-    from citylead.runtime import prepare
-    from tenants.context import TenantContext
-
-    runtime = prepare(load_settings())
-    parent = aliased(Tenant)
-
-    async def go() -> T:
-        async with runtime.owner_database() as owner, owner.transaction(None) as s:
-            query = select(Tenant.path, parent.path).outerjoin(parent, Tenant.parent_id == parent.id)
-            row = (await s.execute(query.where(Tenant.code == code))).first()
-        if row is None:
-            raise NotFound(f"no tenant {code}; register its province first with `citylead registry load`")
-        db = Database(runtime.urls.app, pool_size=1)
-        try:
-            async with db.transaction(TenantContext(row[1] or row[0])) as s:
-                if snapshot:
-                    await begin_snapshot(s)
-                target = await s.scalar(select(Tenant).where(Tenant.code == code))
-                assert target is not None
-                return await work(s, target)
-        except DBAPIError as exc:
-            if is_read_only_error(exc):
-                raise TenantSuspended(f"{code} or a tenant above it is suspended (已停用)") from None
-            raise
-        finally:
-            await db.dispose()
-
+    application role (``snapshot``: REPEATABLE READ, one snapshot for every file of an export)."""
     try:
-        return asyncio.run(go())
-    finally:
-        runtime.stop()
+        return in_tenant(
+            code, work, from_parent=True, isolation_level="REPEATABLE READ" if snapshot else None
+        )
+    except DBAPIError as exc:
+        if is_read_only_error(exc):
+            raise TenantSuspended(f"{code} or a tenant above it is suspended (已停用)") from None
+        raise
 
 
 @click.group()

@@ -73,12 +73,19 @@ def cli_actor() -> str:
 
 
 def in_tenant(
-    code: str, work: Callable[[AsyncSession, Tenant], Awaitable[T]], *, boundary: bool = False
+    code: str,
+    work: Callable[[AsyncSession, Tenant], Awaitable[T]],
+    *,
+    boundary: bool = False,
+    from_parent: bool = False,
+    isolation_level: str | None = None,
 ) -> T:
     """Prepare the database, then run ``work`` in one transaction in tenant ``code``'s context, as
-    the application role (row-level security applies to commands too)."""
+    the application role (row-level security applies to commands too). ``from_parent``: in its
+    parent's context instead (the province's for a province), where a tenant's status changes;
+    ``isolation_level``: e.g. ``REPEATABLE READ``, set before the first query."""
     from sqlalchemy import select
-    from sqlalchemy.orm import undefer
+    from sqlalchemy.orm import aliased, undefer
 
     from citylead.db import Database
     from citylead.runtime import prepare
@@ -87,17 +94,22 @@ def in_tenant(
     from tenants.models import Tenant
 
     runtime = prepare(load_settings())
+    parent = aliased(Tenant)
 
     async def go() -> T:
         async with runtime.owner_database() as owner, owner.transaction(None) as s:
-            path = await s.scalar(select(Tenant.path).where(Tenant.code == code))
-        if path is None:
+            query = select(Tenant.path, parent.path).outerjoin(parent, Tenant.parent_id == parent.id)
+            row = (await s.execute(query.where(Tenant.code == code))).first()
+        if row is None:
             raise NotFound(f"no tenant {code}; register its province first with `citylead registry load`")
+        path = (row[1] or row[0]) if from_parent else row[0]
         db = Database(runtime.urls.app, pool_size=1)
         try:
             async with db.transaction(TenantContext(path)) as s:
-                query = select(Tenant).where(Tenant.code == code)
-                tenant = await s.scalar(query.options(undefer(Tenant.boundary)) if boundary else query)
+                if isolation_level is not None:
+                    await s.connection(execution_options={"isolation_level": isolation_level})
+                own = select(Tenant).where(Tenant.code == code)
+                tenant = await s.scalar(own.options(undefer(Tenant.boundary)) if boundary else own)
                 assert tenant is not None
                 return await work(s, tenant)
         finally:
