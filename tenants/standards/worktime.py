@@ -28,6 +28,12 @@ Semantics:
 
 Periods are local wall-clock times; in a zone with daylight saving a period crossing the change is
 as long as the clock really runs (Asia/Shanghai has none).
+
+Speed (the demo history computes millions of deadlines): a calendar's working periods of each day,
+as UTC instants, are computed once per calendar and day (:func:`day_segments`; the last 32 calendars
+are kept, by value, so two equal calendars share them, each with the days asked of it: a few
+hundred bytes a day); a limit's parsed form and its length are cached too. All are pure functions
+of immutable values: results are unchanged.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -47,6 +54,7 @@ __all__ = [
     "Limit",
     "Unit",
     "WorkCalendar",
+    "day_segments",
     "deadline",
     "natural_elapsed",
     "timer_light",
@@ -99,6 +107,12 @@ class Limit:
 
     @classmethod
     def parse(cls, text: str) -> Limit:
+        if cls is Limit:
+            return _parsed(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Limit:
         match = _LIMIT.fullmatch(text)
         if match is None:
             raise ValueError(
@@ -122,12 +136,24 @@ class Limit:
 
     def duration(self, calendar: WorkCalendar) -> timedelta:
         """The limit as working (or clock) time; ``wd`` counts ``calendar.day_length`` per day."""
-        if self.unit is Unit.WORKING_DAYS:
-            per_unit = calendar.day_length // timedelta(microseconds=1)
-        else:
-            per_unit = _MICROS_PER_UNIT[self.unit]
-        micros = (self.amount * per_unit).to_integral_value(rounding=ROUND_HALF_EVEN)
-        return timedelta(microseconds=int(micros))
+        return _duration(self, calendar.hours if self.unit is Unit.WORKING_DAYS else None)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> Limit:
+    """``Limit.parse`` of a text seen before: the same (immutable) limit."""
+    return Limit._parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _duration(limit: Limit, hours: tuple[tuple[time, time], ...] | None) -> timedelta:
+    """A limit's length; ``hours`` (the working periods, for ``wd``) give the day's length."""
+    if hours is not None:
+        per_unit = _day_length(hours) // timedelta(microseconds=1)
+    else:
+        per_unit = _MICROS_PER_UNIT[limit.unit]
+    micros = (limit.amount * per_unit).to_integral_value(rounding=ROUND_HALF_EVEN)
+    return timedelta(microseconds=int(micros))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +210,49 @@ class WorkCalendar:
     @property
     def day_length(self) -> timedelta:
         """Working time of one ordinary working day (the sum of the periods)."""
-        anchor = date.min
-        return sum((datetime.combine(anchor, e) - datetime.combine(anchor, b) for b, e in self.hours), _ZERO)
+        return _day_length(self.hours)
+
+
+@lru_cache(maxsize=64)
+def _day_length(hours: tuple[tuple[time, time], ...]) -> timedelta:
+    anchor = date.min
+    return sum((datetime.combine(anchor, e) - datetime.combine(anchor, b) for b, e in hours), _ZERO)
+
+
+class _Days:
+    """The working periods of each day of one calendar, as UTC instants, computed on first use."""
+
+    __slots__ = ("calendar", "days")
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
+        self.days: dict[date, tuple[Interval, ...]] = {}
+
+    def of(self, day: date) -> tuple[Interval, ...]:
+        found = self.days.get(day)
+        if found is None:
+            c = self.calendar
+            found = ()
+            if c.is_working_day(day):
+                found = tuple(
+                    (
+                        datetime.combine(day, opens, tzinfo=c.tz).astimezone(UTC),
+                        datetime.combine(day, closes, tzinfo=c.tz).astimezone(UTC),
+                    )
+                    for opens, closes in c.hours
+                )
+            self.days[day] = found
+        return found
+
+
+@lru_cache(maxsize=32)
+def _days(calendar: WorkCalendar) -> _Days:
+    return _Days(calendar)
+
+
+def day_segments(calendar: WorkCalendar, day: date) -> tuple[Interval, ...]:
+    """The working periods of ``day`` as UTC instants (none on a day off); closures not removed."""
+    return _days(calendar).of(day)
 
 
 class Light(enum.StrEnum):
@@ -213,7 +280,18 @@ def deadline(
         return origin.astimezone(calendar.tz)
     if not limit.working:
         return _natural_deadline(origin, need, _merged(paused, "paused interval")).astimezone(calendar.tz)
-    segments = _free(origin, calendar, _merged([*calendar.closures, *paused], "paused interval"))
+    blocked = _merged([*calendar.closures, *paused], "paused interval") if calendar.closures or paused else []
+    if not blocked:  # the common case: walk the day schedule directly
+        days, day = _days(calendar), origin.astimezone(calendar.tz).date()
+        while True:
+            for opens, end in days.of(day):
+                begin = opens if opens > origin else origin
+                if begin < end:
+                    if need <= end - begin:
+                        return (begin + need).astimezone(calendar.tz)
+                    need -= end - begin
+            day += _DAY
+    segments = _free(origin, calendar, blocked)
     while True:
         begin, end = next(segments)
         if need <= end - begin:
@@ -293,22 +371,25 @@ def _free(
 ) -> Iterator[Interval]:
     """Working segments (UTC, in order) at or after ``origin``: whole days at a time, blocks removed."""
     day = origin.astimezone(calendar.tz).date()
+    days = _days(calendar)
     i = 0
     while last_day is None or day <= last_day:
-        if calendar.is_working_day(day):
-            for opens, closes in calendar.hours:
-                begin = max(origin, datetime.combine(day, opens, tzinfo=calendar.tz).astimezone(UTC))
-                end = datetime.combine(day, closes, tzinfo=calendar.tz).astimezone(UTC)
-                while i < len(blocked) and blocked[i][1] <= begin:
-                    i += 1
-                j = i
-                while begin < end and j < len(blocked) and blocked[j][0] < end:
-                    if blocked[j][0] > begin:
-                        yield begin, blocked[j][0]
-                    begin = max(begin, blocked[j][1])
-                    j += 1
+        for opens, end in days.of(day):
+            begin = max(origin, opens)
+            if not blocked:
                 if begin < end:
                     yield begin, end
+                continue
+            while i < len(blocked) and blocked[i][1] <= begin:
+                i += 1
+            j = i
+            while begin < end and j < len(blocked) and blocked[j][0] < end:
+                if blocked[j][0] > begin:
+                    yield begin, blocked[j][0]
+                begin = max(begin, blocked[j][1])
+                j += 1
+            if begin < end:
+                yield begin, end
         day += _DAY
 
 

@@ -19,6 +19,7 @@ from tenants.standards.worktime import (
     Limit,
     Unit,
     WorkCalendar,
+    day_segments,
     deadline,
     natural_elapsed,
     timer_light,
@@ -355,3 +356,52 @@ def test_elapsed_matches_minute_count(start: datetime, minutes: int, paused: lis
     end = start + timedelta(minutes=minutes)
     count = sum(_working_minute(start + timedelta(minutes=m), paused) for m in range(minutes))
     assert working_elapsed(start, end, CALENDAR, paused=paused) == timedelta(minutes=count)
+
+
+# --- Caches (the demo history computes millions of deadlines) -------------------------------------
+
+
+def test_day_segments_are_the_working_periods_in_utc() -> None:
+    # Friday 2026-03-06: 08:30–12:00 and 13:30–17:30 Shanghai are 00:30–04:00 and 05:30–09:30 UTC
+    friday = date(2026, 3, 6)
+    utc = [(a.astimezone(UTC).time(), b.astimezone(UTC).time()) for a, b in day_segments(NATIONAL, friday)]
+    assert utc == [(time(0, 30), time(4)), (time(5, 30), time(9, 30))]
+    assert day_segments(NATIONAL, date(2026, 3, 7)) == ()  # Saturday
+    assert day_segments(NATIONAL, date(2026, 2, 16)) == ()  # 春节
+    assert len(day_segments(NATIONAL, date(2026, 2, 14))) == 2  # Saturday, 调休上班
+    # closures are not removed here (deadline does that)
+    assert day_segments(CALENDAR, date(2026, 3, 11)) == day_segments(NATIONAL, date(2026, 3, 11))
+
+
+def test_the_day_cache_is_keyed_by_the_calendars_value() -> None:
+    """An equal calendar shares the cached days; a calendar that differs by one holiday does not."""
+    plain, off = WorkCalendar.default(), WorkCalendar.default(holidays=[date(2026, 3, 9)])  # a Monday
+    friday = at(2026, 3, 6, 17)
+    assert deadline(friday, L("1wh"), plain) == at(2026, 3, 9, 9)
+    assert deadline(friday, L("1wh"), off) == at(2026, 3, 10, 9)
+    assert deadline(friday, L("1wh"), WorkCalendar.default()) == at(2026, 3, 9, 9)
+    assert day_segments(WorkCalendar.default(), date(2026, 3, 9)) == day_segments(plain, date(2026, 3, 9))
+    assert day_segments(off, date(2026, 3, 9)) == ()
+
+
+def test_parsed_limits_are_shared_and_errors_are_not_cached() -> None:
+    assert L("2.5wh") is L("2.5wh")
+    assert L("2.5wh").duration(NATIONAL) == timedelta(hours=2, minutes=30)
+    assert L("2.50wh").duration(NATIONAL) == timedelta(hours=2, minutes=30)  # equal amount, same length
+    for _ in range(2):
+        with pytest.raises(ValueError, match="is not a time limit"):
+            L("2 wh")
+    short = WorkCalendar(SHANGHAI, ((time(9), time(12)),))  # 1wd = 3 h on this calendar
+    assert L("1wd").duration(short) == timedelta(hours=3)
+    assert L("1wd").duration(NATIONAL) == timedelta(hours=7, minutes=30)
+
+
+@PROPERTY
+@given(instants, limits(WORKING_UNITS))
+def test_the_direct_walk_equals_the_general_one(start: datetime, limit: Limit) -> None:
+    """Without closures or pauses ``deadline`` walks the day schedule directly; an empty pause long
+    before the start sends it down the general path (segments minus blocks): the same instant."""
+    long_before = (at(2020, 1, 1), at(2020, 1, 1, 0, 1))
+    direct = deadline(start, limit, NATIONAL)
+    assert direct == deadline(start, limit, NATIONAL, paused=[long_before])
+    assert working_elapsed(start, direct, NATIONAL) == limit.duration(NATIONAL)
