@@ -21,7 +21,7 @@ from citylead.cases.effects import CLOCKED, EFFECTS, Step, limit_field
 from citylead.cases.events import add_event
 from citylead.cases.models import Case
 from citylead.cases.notices import tell_next
-from citylead.cases.workflow import ACTIONS, Action, Needs, State, allowed_actions, transition
+from citylead.cases.workflow import ACTIONS, Action, Needs, State, Transition, allowed_actions, transition
 from citylead.identity.principal import Role
 from tenants.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from tenants.models import Tenant
@@ -30,7 +30,7 @@ from tenants.standards.resolver import At, Resolver, parse_at
 from tenants.standards.views import calendar_of
 from tenants.standards.worktime import WorkCalendar
 
-__all__ = ["Given", "calendar_for", "do_action"]
+__all__ = ["NO_CALENDAR", "Given", "apply_step", "calendar_for", "do_action", "given_fields", "role_of"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ async def calendar_for(session: AsyncSession, resolver: Resolver, case: Case) ->
     return calendar_of(await resolver.effective(session, county, Kind.CALENDAR, at=at))
 
 
-def _role_of(actor: Actor, action: Action) -> str:
+def role_of(actor: Actor, action: Action) -> str:
     usable = sorted(r.value for r in actor.roles.intersection(action.roles))
     if not usable:
         needed = "、".join(f"{r.label}（{r.value}）" for r in sorted(action.roles))
@@ -73,6 +73,31 @@ def _text(value: str | None, field: str, rule: str) -> str:
     return value.strip()
 
 
+def given_fields(action: Action, given: Given) -> dict[str, Any]:
+    """The reason, feedback and duration the action needs, checked (422 naming the field)."""
+    found: dict[str, Any] = {}
+    if Needs.REASON in action.needs:
+        found["reason"] = _text(given.reason, "reason", "a reason is required for this action")
+    if Needs.FEEDBACK in action.needs:
+        found["feedback"] = _text(given.feedback, "feedback", "describe what was done (处置情况)")
+    if Needs.DURATION in action.needs:
+        found["duration"] = limit_field(given.duration, "duration")
+    return found
+
+
+def apply_step(
+    case: Case, step: Transition, given: Given, found: dict[str, Any], now: datetime, calendar: WorkCalendar
+) -> tuple[State, dict[str, Any]]:
+    """Apply a checked transition to the case (its effects, then its state): the target state and
+    what the event records. Pure, shared with the demo history's bulk path (``citylead.history``)."""
+    target = step.action.target_for(escalated=case.command_tenant_id != case.tenant_id)
+    effect = EFFECTS.get(step.action.name)
+    applied = Step(case, now, calendar, found, granted=given.granted, closing_type=given.closing_type)
+    data = effect(applied) if effect else {}
+    case.state, case.updated_at = target.value, now
+    return target, data
+
+
 async def _check_needs(
     session: AsyncSession, case: Case, action: Action, given: Given, actor: Actor
 ) -> dict[str, Any]:
@@ -87,12 +112,7 @@ async def _check_needs(
         raise Forbidden(f"「{label}」is taken by the unit the case is assigned to ({case.unit_name})")
     if Needs.OWN_REPORT in action.needs and case.reported_by != actor.username:
         raise Forbidden("only the supervisor who reported a case may handle it themselves (自处理)")
-    if Needs.REASON in action.needs:
-        found["reason"] = _text(given.reason, "reason", "a reason is required for this action")
-    if Needs.FEEDBACK in action.needs:
-        found["feedback"] = _text(given.feedback, "feedback", "describe what was done (处置情况)")
-    if Needs.DURATION in action.needs:
-        found["duration"] = limit_field(given.duration, "duration")
+    found.update(given_fields(action, given))
     if Needs.CITY_ABOVE in action.needs:
         county = await session.get(Tenant, case.tenant_id)
         city = await session.get(Tenant, county.parent_id) if county and county.parent_id else None
@@ -144,7 +164,7 @@ async def _unit(session: AsyncSession, case: Case, given: Given, actor: Actor) -
     return unit
 
 
-_NO_CALENDAR = WorkCalendar.default()  # for actions that touch no clock (see effects.CLOCKED)
+NO_CALENDAR = WorkCalendar.default()  # for actions that touch no clock (see effects.CLOCKED)
 
 
 async def do_action(
@@ -175,16 +195,12 @@ async def do_action(
             version=case.version,
         )
     action = step.action
-    role = _role_of(actor, action)
+    role = role_of(actor, action)
     found = await _check_needs(session, case, action, given, actor)
     now = now or await session.scalar(select(func.now()))
     assert now is not None
-    calendar = await calendar_for(session, resolver, case) if name in CLOCKED else _NO_CALENDAR
-    target = action.target_for(escalated=case.command_tenant_id != case.tenant_id)
-    effect = EFFECTS.get(name)
-    applied = Step(case, now, calendar, found, granted=given.granted, closing_type=given.closing_type)
-    data = effect(applied) if effect else {}
-    case.state, case.updated_at = target.value, now
+    calendar = await calendar_for(session, resolver, case) if name in CLOCKED else NO_CALENDAR
+    target, data = apply_step(case, step, given, found, now, calendar)
     event = await add_event(
         session,
         case,

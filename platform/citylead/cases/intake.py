@@ -11,9 +11,10 @@ import hashlib
 import json
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -24,7 +25,7 @@ from citylead.cases.duplicates import find_open_duplicate, join
 from citylead.cases.events import add_event
 from citylead.cases.models import Case, IntakeKey, Source
 from citylead.cases.workflow import State
-from citylead.geography.index import Locator
+from citylead.geography.index import Locator, Place
 from citylead.jobs.notifications import notify
 from tenants.errors import Conflict, FieldProblem, InvalidInput
 from tenants.models import Tenant, TenantStatus
@@ -33,7 +34,10 @@ from tenants.standards.paths import Kind
 from tenants.standards.resolver import Resolver, format_vector
 from tenants.standards.views import ClassRule, Manual, calendar_of
 
-__all__ = ["Intake", "Report", "do_report"]
+if TYPE_CHECKING:
+    from citylead.units.routing import Suggestion
+
+__all__ = ["Intake", "Report", "do_report", "new_case", "report_event"]
 
 KINDS = ("component", "matter")
 PINNED = (Kind.CATALOG, Kind.MANUAL, Kind.CALENDAR)
@@ -111,6 +115,68 @@ def rule_of(manual: Effective, kind: str, code: str, maps_to: str | None, urgenc
             errors=[FieldProblem("urgency", f"must be one of {', '.join(view.levels)}", urgency)],
         )
     return view.rule(kind, code, maps_to=maps_to)
+
+
+def new_case(
+    county: Tenant,
+    report: Report,
+    *,
+    case_id: uuid.UUID,
+    sequence: int,
+    now: datetime,
+    docs: dict[Kind, Effective],
+    class_name: str,
+    rule: ClassRule,
+    place: Place,
+    suggestion: Suggestion,
+    acting_user: str,
+    factory: Callable[..., Case] = Case,
+) -> Case:
+    """The case a report opens (not yet added to a session): pure, shared with the demo history's
+    bulk path (``citylead.history``), which builds it as a plain row (``factory``)."""
+    state = State.REPORTED if report.source.public else State.ACCEPTED
+    calendar = calendar_of(docs[Kind.CALENDAR])
+    return factory(
+        tenant_id=county.id,
+        id=case_id,
+        number=f"{county.code}-{now.astimezone(calendar.tz):%Y%m%d}-{sequence:07d}",
+        kind=report.kind,
+        class_code=report.code,
+        class_name=class_name,
+        urgency=report.urgency,
+        source=report.source.value,
+        description=report.description.strip(),
+        address=report.address,
+        lon=report.lon,
+        lat=report.lat,
+        grid_code=place.grid_code,
+        street_code=place.street_code,
+        community_code=place.community_code,
+        component_id=suggestion.component_id or report.component_id,
+        reporter=report.reporter,
+        external_id=report.external_id,
+        state=state.value,
+        standards={k.value: format_vector(docs[k].vector) for k in PINNED},
+        limits=pinned_limits(rule, report.urgency, docs[Kind.CALENDAR]),
+        command_tenant_id=county.id,
+        suggestion={
+            "unit_tenant_id": str(suggestion.unit_tenant_id) if suggestion.unit_tenant_id else None,
+            "unit_code": suggestion.unit_code,
+            "unit_name": suggestion.unit_name,
+            "basis": suggestion.basis,
+            "reason": suggestion.reason,
+        },
+        reported_by=acting_user,
+        reported_at=now,
+        updated_at=now,
+    )
+
+
+def report_event(case: Case) -> tuple[str, dict[str, Any]]:
+    """The reason and data of a new case's ``report`` event."""
+    source = Source(case.source)
+    data = {"source": source.value, "urgency": case.urgency, "routing": case.suggestion}
+    return f"{source.label}：{case.class_name}", data
 
 
 async def _keyed(
@@ -239,55 +305,36 @@ async def do_report(
         street_name=place.street_name,
     )
     sequence = await session.scalar(_NUMBER)
-    state = State.REPORTED if report.source.public else State.ACCEPTED
-    case = Case(
-        tenant_id=county.id,
-        id=case_id,
-        number=f"{county.code}-{now.astimezone(calendar.tz):%Y%m%d}-{sequence:07d}",
-        kind=report.kind,
-        class_code=report.code,
+    assert sequence is not None
+    case = new_case(
+        county,
+        report,
+        case_id=case_id,
+        sequence=sequence,
+        now=now,
+        docs=docs,
         class_name=class_name,
-        urgency=report.urgency,
-        source=report.source.value,
-        description=report.description.strip(),
-        address=report.address,
-        lon=report.lon,
-        lat=report.lat,
-        grid_code=place.grid_code,
-        street_code=place.street_code,
-        community_code=place.community_code,
-        component_id=suggestion.component_id or report.component_id,
-        reporter=report.reporter,
-        external_id=report.external_id,
-        state=state.value,
-        standards={k.value: format_vector(docs[k].vector) for k in PINNED},
-        limits=pinned_limits(rule, report.urgency, docs[Kind.CALENDAR]),
-        command_tenant_id=county.id,
-        suggestion={
-            "unit_tenant_id": str(suggestion.unit_tenant_id) if suggestion.unit_tenant_id else None,
-            "unit_code": suggestion.unit_code,
-            "unit_name": suggestion.unit_name,
-            "basis": suggestion.basis,
-            "reason": suggestion.reason,
-        },
-        reported_by=acting_user,
-        reported_at=now,
-        updated_at=now,
+        rule=rule,
+        place=place,
+        suggestion=suggestion,
+        acting_user=acting_user,
     )
     session.add(case)
     await session.flush()
+    reason, data = report_event(case)
     await add_event(
         session,
         case,
         "report",
         None,
-        state.value,
+        case.state,
         actor=acting_user,
-        reason=f"{report.source.label}：{class_name}",
-        data={"source": report.source.value, "urgency": report.urgency, "routing": case.suggestion},
+        reason=reason,
+        data=data,
         at=now,
         first=True,
     )
+    state = State(case.state)
     public = state is State.REPORTED
     notify(
         session,

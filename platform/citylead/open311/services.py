@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from citylead.cases.stats import KIND_LABELS
 from citylead.db import Database
 from citylead.open311.formats import ServiceView
 from citylead.open311.forms import parse_service_code
@@ -46,7 +47,6 @@ _EDITION_CODES = {
     "gbt30428": re.compile(r"^\d{4}(?:-\d{2})?$"),
 }
 _NAME_PATH = re.compile(r"^catalog/(component|matter)/([0-9-]+)/name$")
-_KIND_LABEL = {"component": "部件", "matter": "事件"}
 _FIND = text("SELECT citylead_open311_jurisdiction(:code)")
 
 
@@ -116,7 +116,7 @@ def _build(catalog: Effective, manual: Effective | None) -> list[ServiceView]:
                     service_code=f"{kind}-{code}",
                     service_name=str(name),
                     description=_filing(manual, catalog, kind, code),
-                    keywords=", ".join((_KIND_LABEL[kind], str(group), code)),
+                    keywords=", ".join((KIND_LABELS[kind], str(group), code)),
                     group=str(group),
                 ),
             )
