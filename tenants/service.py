@@ -16,7 +16,7 @@ from tenants.context import TenantContext
 from tenants.errors import NotFound
 from tenants.models import Tenant, TenantLevel, TenantStatus
 
-__all__ = ["TenantPage", "TenantRow", "access_tenant_by_code", "list_tenants"]
+__all__ = ["TenantPage", "TenantRow", "access_tenant_by_code", "access_tenant_or_own", "list_tenants"]
 
 _Parent = aliased(Tenant)
 
@@ -52,6 +52,16 @@ async def access_tenant_by_code(
         raise NotFound(f"no tenant {code}")
     tenant, parent_code = row
     return TenantRow(tenant, parent_code)
+
+
+async def access_tenant_or_own(session: AsyncSession, scope: TenantContext, code: str | None) -> Tenant:
+    """``code`` in the scope's subtree, or (no code) the scope's own tenant; otherwise NotFound."""
+    if code is not None:
+        return (await access_tenant_by_code(session, scope, code)).tenant
+    found = await session.scalar(select(Tenant).where(Tenant.path == scope.path))
+    if found is None:
+        raise NotFound("your tenant is not registered")
+    return found
 
 
 async def list_tenants(

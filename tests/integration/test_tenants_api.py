@@ -291,3 +291,19 @@ async def test_ready_is_a_503_problem_when_migrations_lag(client: Client, owner_
     finally:
         async with owner_db.transaction(None) as s:
             await s.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})
+
+
+async def test_ready_stays_ready_when_the_database_is_ahead(client: Client, owner_db: Database) -> None:
+    """A rolling upgrade: the pre-upgrade job migrated for the next release; the old pods keep
+    serving until the new ones are ready (the next release's migrations keep this one working)."""
+    async with owner_db.transaction(None) as s:
+        await s.execute(text("UPDATE alembic_version SET version_num = '9999_next_release'"))
+    try:
+        answer = await client.get("/ready")
+        assert answer.status_code == 200
+        assert answer.json() == {
+            "status": "ready", "migrations": "9999_next_release", "code": head_revision(), "database": "ahead"
+        }  # fmt: skip
+    finally:
+        async with owner_db.transaction(None) as s:
+            await s.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})

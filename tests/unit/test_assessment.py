@@ -63,8 +63,9 @@ WORKED: list[tuple[str, Options, dict[str, int], tuple[int, int], Fraction]] = [
      Fraction(80)),
     # 返工率 (national): 6 reworked of 40 due to close → 0.15 → (1 − 0.15) × 100 = 85
     ("rework_rate", Options(), {"due_to_close": 40, "disposed": 30, "rework": 6}, (6, 40), Fraction(85)),
-    # 返工率 (some cities): 6 reworked of 30 disposed → 0.2 → (1 − 0.2) × 100 = 80
-    ("rework_rate", DISPOSED, {"due_to_close": 40, "disposed": 30, "rework": 6}, (6, 30), Fraction(80)),
+    # 返工率 (some cities): 6 of 30 disposals rejected on check → 0.2 → (1 − 0.2) × 100 = 80
+    ("rework_rate", DISPOSED, {"due_to_close": 40, "disposed": 30, "rework": 5, "reworked_disposals": 6},
+     (6, 30), Fraction(80)),
     # 超期待处置率: 5 overdue and still pending of 50 due → 0.1 → 90
     ("overdue_pending_rate", Options(), {"due_for_disposal": 50, "overdue_pending": 5}, (5, 50),
      Fraction(90)),
@@ -125,7 +126,7 @@ def test_each_rate_names_the_counters_behind_it() -> None:
     labels = {
         ("accurate_filing_rate", Options()): ("filed − voided", "filed"),
         ("rework_rate", Options()): ("rework", "due_to_close"),
-        ("rework_rate", DISPOSED): ("rework", "disposed"),
+        ("rework_rate", DISPOSED): ("reworked_disposals", "disposed"),
         ("ontime_closing_rate", Options()): ("closed_on_time", "due_to_close"),
         ("ontime_closing_rate", MINUS_DEFERRED): (
             "closed_on_time − deferred_closed_on_time",
@@ -223,7 +224,7 @@ def test_every_deferred_case_leaves_no_denominator() -> None:
         ("disposal_rate", {"due_for_disposal": 50, "disposed": 51}, Options()),
         ("disposal_rate", {"disposed": 1}, Options()),  # something disposed of nothing due
         ("accurate_filing_rate", {"filed": 3, "voided": 4}, Options()),
-        ("rework_rate", {"due_to_close": 40, "disposed": 5, "rework": 6}, DISPOSED),
+        ("rework_rate", {"due_to_close": 40, "disposed": 5, "reworked_disposals": 6}, DISPOSED),
         ("ontime_closing_rate", {"due_to_close": 10, "deferred_approved": 11}, MINUS_DEFERRED),
         (
             "ontime_closing_rate",
@@ -279,7 +280,14 @@ def test_counters_roll_up_by_addition_and_rates_are_recomputed_not_averaged() ->
 # --- composites: the schemes of domain.md §6 -------------------------------------------------------
 
 DEPARTMENT = Counters(
-    volume=120, due_to_close=40, closed=36, due_for_disposal=50, disposed=45, disposed_on_time=40, rework=6
+    volume=120,
+    due_to_close=40,
+    closed=36,
+    due_for_disposal=50,
+    disposed=45,
+    disposed_on_time=40,
+    rework=6,
+    reworked_disposals=6,
 )
 SUPERVISOR = Counters(
     reports=60,
@@ -665,6 +673,7 @@ def counters(draw: st.DrawFn) -> Counters:
         overdue_pending=within(due - disposed),
         postponed=within(due),
         rework=within(min(disposed, close)),
+        reworked_disposals=within(disposed),
         due_to_close=close,
         closed=closed_on_time + within(close - closed_on_time),
         closed_on_time=closed_on_time,

@@ -1,7 +1,9 @@
 """Assessment (绩效评价, domain.md §6): counters → indicators → scores → composite → grade.
 
 The formulas are pure; ``rollup`` counts case events into the ``assessment_counters`` table
-(``models``). The API and the dashboard come in later slices. See docs/assessment.md.
+(``models``), ``results`` scores the stored rows and rolls cities and the province up on read,
+``access`` says who reads them, ``export`` turns them into a table, ``schedule`` refreshes the
+current periods. See docs/assessment.md.
 
 - ``counters``: :class:`Counters`, what happened to one subject's cases in one period;
 - ``indicators``: :func:`indicator` (a :class:`Rate` or None) and :func:`score`;

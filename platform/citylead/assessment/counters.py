@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 
 from tenants.errors import FieldProblem, InvalidInput
 
-__all__ = ["Counters"]
+__all__ = ["COUNTER_LABELS", "Counters"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,11 @@ class Counters:
     """延期数: of ``due_for_disposal``, cases with an ``approve_postpone`` event (同意延期)."""
     rework: int = 0
     """返工数: of ``due_to_close``, cases with at least one ``check_fail`` (核查不通过, 返工)."""
+    reworked_disposals: int = 0
+    """返工处置数: of ``disposed``, the disposals rejected on check (the next event on the clock's
+    case that starts a clock is a ``check_fail``). The numerator of 返工率 for cities that divide
+    by the disposals (``rework_denominator = disposed``): ``rework`` counts cases due to close, and
+    dividing it by disposals could exceed 1 (a case disposed last month, reworked this month)."""
 
     # --- closing (结案), regions and departments ----------------------------------------------------
     due_to_close: int = 0
@@ -120,3 +125,35 @@ class Counters:
     def as_dict(self) -> dict[str, int]:
         """The counts by name, for export and for "the counters behind a score"."""
         return asdict(self)
+
+
+COUNTER_LABELS: dict[str, str] = {
+    "reports": "上报数",
+    "valid_reports": "有效上报数",
+    "missed_reports": "漏报数",
+    "filed": "立案数",
+    "voided": "作废数",
+    "filed_on_time": "按时立案数",
+    "verify_due": "应核实数",
+    "verified_on_time": "按期核实数",
+    "check_due": "应核查数",
+    "checked_on_time": "按期核查数",
+    "dispatched": "派遣数",
+    "dispatched_on_time": "按时派遣数",
+    "returned_wrong_unit": "派遣错误数",
+    "due_for_disposal": "应处置数",
+    "disposed": "处置数",
+    "disposed_on_time": "按期处置数",
+    "overdue_pending": "超期待处置数",
+    "postponed": "延期数",
+    "rework": "返工数",
+    "reworked_disposals": "返工处置数",
+    "due_to_close": "应结案数",
+    "closed": "结案数",
+    "closed_on_time": "按期结案数",
+    "deferred_approved": "批准延期数",
+    "deferred_closed_on_time": "延期按期结案数",
+    "volume": "工作量",
+}
+"""The counters' names for people (exports, the dashboard), in field order."""
+assert list(COUNTER_LABELS) == [f.name for f in fields(Counters)]

@@ -28,7 +28,7 @@ Terms = tuple[str, ...]  # counter names, "-name" subtracted: ("filed", "-voided
 class Options:
     """The formula options of ``assessment/options/…`` (the first choice is the national text)."""
 
-    rework_denominator: str = "due_to_close"  # or "disposed" (some cities)
+    rework_denominator: str = "due_to_close"  # or "disposed": reworked_disposals / disposed
     ontime_closing_denominator: str = "due_to_close"  # or "due_to_close_minus_deferred"
 
     def __post_init__(self) -> None:
@@ -83,7 +83,8 @@ assert set(FORMULAS) == set(INDICATORS)
 
 def _terms(name: str, options: Options) -> tuple[Terms, Terms]:
     if name == "rework_rate" and options.rework_denominator == "disposed":
-        return ("rework",), ("disposed",)
+        # Of the disposals, those rejected on check: numerator and denominator count the same clocks.
+        return ("reworked_disposals",), ("disposed",)
     if name == "ontime_closing_rate" and options.ontime_closing_denominator == "due_to_close_minus_deferred":
         # Deferred cases are judged neither on time nor late: out of both sides.
         return ("closed_on_time", "-deferred_closed_on_time"), ("due_to_close", "-deferred_approved")

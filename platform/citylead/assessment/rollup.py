@@ -30,30 +30,31 @@ Attribution — a case counts in the period of the event that makes the counter:
 - Closing: a case is ``due_to_close`` in the period of its **last** disposal clock's ``due_at``;
   ``closed``: it has a ``close``; ``closed_on_time``: closing type ``normal``;
   ``deferred_approved``: it had an ``approve_postpone``; ``deferred_closed_on_time``: both;
-  ``rework``: of ``due_to_close``, cases with a ``check_fail``.
+  ``rework``: of ``due_to_close``, cases with a ``check_fail``; ``reworked_disposals``: of the
+  ``disposed`` clocks, those whose disposal a ``check_fail`` rejected.
 - ``volume``: a region's ``file`` events, a department's disposal clocks started in the period, a
   post's own events in the period (a supervisor's ``report`` events included).
 
-Events are read in one query (the county's cases reported before the period's end and changed in
-the year before its start), then grouped here; nothing is queried per case.
+How: each case's events become a few facts (``citylead.assessment.facts``), rebuilt only when
+events are added to the case (``citylead.assessment.fact_store``); a period's counters are the
+sums of the facts placed in it, computed in SQL (``count_period``). Nothing is queried per case.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.assessment.counters import Counters
+from citylead.assessment.fact_store import update_facts
+from citylead.assessment.facts import COUNTERS, DEPARTMENT_COUNTERS, POST_COUNTERS, REGION_COUNTERS
 from citylead.assessment.models import AssessmentCounters
-from citylead.cases.models import Case, CaseEvent, Source
 from citylead.jobs.registry import JobContext, job
 from tenants.audit import record
 from tenants.errors import FieldProblem, InvalidInput
@@ -86,11 +87,6 @@ SUBJECT_KINDS = {
     "dispatcher": "dispatcher",
 }
 _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
-_PUBLIC = {s.value for s in Source if s.public}
-_INTAKE = {"accept", "send_verify", "refuse"}
-_CLOCK_START = {"dispatch", "redispatch", "check_fail"}
-_CLOCK_END = {"dispose", "redispatch", "approve_return", "check_fail"}
-_POSTS = {"supervisor", "intake", "shift_lead", "dispatcher"}
 
 
 @dataclass(frozen=True)
@@ -120,172 +116,52 @@ class Period:
         return at is not None and self.start <= at < self.end
 
 
-@dataclass
-class _Clock:
-    unit: str
-    started: datetime
-    due: datetime | None
-    ended_by: str | None = None
-    overdue: bool = False
-    postponed: bool = False
+def _sums(columns: Sequence[str], *, volume: str = "volume") -> str:
+    """The Counters fields in order: the sums of ``columns`` (``volume`` read from ``volume``), 0
+    for the others."""
+    read = {**{c: c for c in columns}, "volume": volume}
+    return ", ".join(f"sum({read[c]})::int" if c in read else "0" for c in COUNTERS)
 
 
-@dataclass
-class _Tally:
-    counts: dict[SubjectKey, dict[str, int]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+_PERIOD_SUM = text(
+    "WITH g AS (SELECT regions, street, grid, post_type, post_code, unit, "
+    + ", ".join(
+        "sum(CASE WHEN pending_month >= :end THEN overdue_pending END)::int AS overdue_pending"
+        if c == "overdue_pending"
+        else f"sum({c})::int AS {c}"  # int, so that the second sums are bigint, not numeric
+        for c in COUNTERS
     )
-
-    def add(self, keys: list[SubjectKey], name: str, n: int = 1) -> None:
-        for key in keys:
-            self.counts[key][name] += n
-
-    def result(self) -> dict[SubjectKey, Counters]:
-        return {k: Counters(**v) for k, v in self.counts.items()}
-
-
-def _at(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+    + " FROM assessment_sums WHERE tenant_id = :tenant AND month >= :start AND month < :end AND facts > 0"
+    " GROUP BY regions, street, grid, post_type, post_code, unit)"
+    f" SELECT 'county', CAST(:code AS text), {_sums(REGION_COUNTERS, volume='filed')}"
+    " FROM g WHERE regions HAVING count(*) > 0"
+    f" UNION ALL SELECT 'street', street, {_sums(REGION_COUNTERS, volume='filed')}"
+    " FROM g WHERE regions AND street <> '' GROUP BY street"
+    f" UNION ALL SELECT 'grid', grid, {_sums(REGION_COUNTERS, volume='filed')}"
+    " FROM g WHERE regions AND grid <> '' GROUP BY grid"
+    f" UNION ALL SELECT post_type, post_code, {_sums(POST_COUNTERS)}"
+    " FROM g WHERE post_code <> '' GROUP BY post_type, post_code"
+    f" UNION ALL SELECT 'department', unit, {_sums(DEPARTMENT_COUNTERS)}"
+    " FROM g WHERE unit <> '' GROUP BY unit"
+)
+"""A period's counters from the monthly sums of the facts: first per (regions, street, grid, post,
+unit) over the period's months, then each subject from those groups, reading only its own counters
+(``citylead.assessment.facts``). 超期待处置数 counts the clocks still pending at the period's end:
+never disposed (``pending_month`` 'infinity'), or disposed in a month after the period."""
 
 
 async def count_period(session: AsyncSession, county: Tenant, period: Period) -> dict[SubjectKey, Counters]:
     """The counters of every subject of ``county`` in ``period`` (the session is in the county's
-    context); subjects with nothing counted are absent."""
-    rows = (
-        await session.execute(
-            select(CaseEvent, Case.grid_code, Case.street_code, Case.source)
-            .join(Case, (Case.tenant_id == CaseEvent.tenant_id) & (Case.id == CaseEvent.case_id))
-            .where(
-                Case.tenant_id == county.id,
-                Case.reported_at < period.end,
-                Case.updated_at >= period.start - timedelta(days=366),
-            )
-            .order_by(CaseEvent.case_id, CaseEvent.seq)
-        )
-    ).all()
-    by_case: dict[uuid.UUID, list[CaseEvent]] = defaultdict(list)
-    place: dict[uuid.UUID, tuple[str | None, str | None, str]] = {}
-    unit_ids: set[str] = set()
-    for event, grid, street, source in rows:
-        by_case[event.case_id].append(event)
-        place[event.case_id] = (grid, street, source)
-        if unit := event.data.get("unit"):
-            unit_ids.add(unit["tenant_id"])
-    codes = {str(t.id): t.code for t in await session.scalars(select(Tenant).where(Tenant.id.in_(unit_ids)))}
-    tally = _Tally()
-    for case_id, events in by_case.items():
-        grid, street, source = place[case_id]
-        regions: list[SubjectKey] = [("county", county.code)]
-        regions += [("street", street)] if street else []
-        regions += [("grid", grid)] if grid else []
-        _count_case(tally, period, events, regions, source, codes)
-    return tally.result()
-
-
-def _count_case(
-    tally: _Tally,
-    period: Period,
-    events: list[CaseEvent],
-    regions: list[SubjectKey],
-    source: str,
-    codes: dict[str, str],
-) -> None:
-    actions = {e.action for e in events}
-    valid = "file" in actions and "void" not in actions
-    for i, e in enumerate(events):
-        post: list[SubjectKey] = [(e.actor_role, e.actor)] if e.actor_role in _POSTS else []
-        if not period.holds(e.at):
-            continue
-        tally.add(post, "volume")
-        if e.action == "report" and source == Source.SUPERVISOR.value:
-            reporter: SubjectKey = ("supervisor", e.actor)  # a report event carries no role
-            tally.add([*regions, reporter], "reports")
-            tally.add([*regions, reporter], "valid_reports", int(valid))
-            tally.add([reporter], "volume")
-        elif e.action in _INTAKE and e.actor_role == "intake":
-            tally.add([*regions, *post], "reports")
-            tally.add([*regions, *post], "valid_reports", int(valid))
-        elif e.action == "file":
-            keys = [*regions, *post]
-            tally.add(keys, "filed")
-            tally.add(keys, "filed_on_time")
-            tally.add(keys, "voided", int("void" in actions))
-            tally.add(regions, "missed_reports", int(source in _PUBLIC))
-            tally.add(regions, "volume")
-        elif e.action == "dispatch":
-            keys = [*regions, *post]
-            tally.add(keys, "dispatched")
-            tally.add(keys, "dispatched_on_time")
-            later = {x.action for x in events[i + 1 :]}
-            tally.add(keys, "returned_wrong_unit", int(bool(later & {"approve_return", "redispatch"})))
-    _count_tasks(tally, period, events, regions)
-    _count_clocks(tally, period, events, regions, codes)
-
-
-def _count_tasks(tally: _Tally, period: Period, events: list[CaseEvent], regions: list[SubjectKey]) -> None:
-    """核实 and 核查 tasks: due in the period, answered on time."""
-    for i, e in enumerate(events):
-        name = {"send_verify": "verify", "send_check": "check"}.get(e.action)
-        due = _at(e.data.get("due_at"))
-        if name is None or not period.holds(due):
-            continue
-        answers = {"verify": ("verify", "verify_false"), "check": ("check_pass", "check_fail")}[name]
-        answer = next((x for x in events[i + 1 :] if x.action in answers), None)
-        keys = regions + (
-            [(answer.actor_role, answer.actor)] if answer and answer.actor_role in _POSTS else []
-        )
-        tally.add(keys, f"{name}_due")
-        assert due is not None
-        name_done = "verified_on_time" if name == "verify" else "checked_on_time"
-        tally.add(keys, name_done, int(answer is not None and answer.at <= due))
-
-
-def _count_clocks(
-    tally: _Tally, period: Period, events: list[CaseEvent], regions: list[SubjectKey], codes: dict[str, str]
-) -> None:
-    """处置 clocks, and the case's closing (due with its last clock)."""
-    clocks: list[_Clock] = []
-    unit = ""
-    for e in events:
-        if clocks and clocks[-1].ended_by is None:
-            open_clock = clocks[-1]
-            if e.action in ("approve_postpone", "resume"):
-                open_clock.due = _at(e.data.get("due_at"))
-                open_clock.postponed |= e.action == "approve_postpone"
-            elif e.action == "approve_park":
-                open_clock.due = None
-            if e.action in _CLOCK_END:
-                open_clock.ended_by = e.action
-                open_clock.overdue = bool(e.data.get("overdue"))
-        if e.action in ("dispatch", "redispatch"):
-            u = e.data["unit"]
-            unit = f"{codes.get(u['tenant_id'], u['tenant_id'])}:{u['code']}"
-        if e.action in _CLOCK_START:
-            clocks.append(_Clock(unit, e.at, _at(e.data.get("due_at"))))
-    for clock in clocks:
-        keys = [*regions, ("department", clock.unit)]
-        if period.holds(clock.started):
-            tally.add([("department", clock.unit)], "volume")
-        if not period.holds(clock.due) or clock.ended_by in ("redispatch", "approve_return"):
-            continue  # a clock taken away from a wrong unit is the dispatcher's error, not the unit's
-        disposed = clock.ended_by == "dispose"
-        tally.add(keys, "due_for_disposal")
-        tally.add(keys, "disposed", int(disposed))
-        tally.add(keys, "disposed_on_time", int(disposed and not clock.overdue))
-        tally.add(keys, "postponed", int(clock.postponed))
-        end = next((e.at for e in events if e.action == "dispose" and e.at >= clock.started), None)
-        tally.add(keys, "overdue_pending", int(not disposed or end is None or end >= period.end))
-    if clocks and period.holds(clocks[-1].due):
-        keys = [*regions, ("department", clocks[-1].unit)]
-        close = next((e for e in events if e.action == "close"), None)
-        deferred = any(e.action == "approve_postpone" for e in events)
-        on_time = close is not None and close.data.get("closing_type") == "normal"
-        tally.add(keys, "due_to_close")
-        tally.add(keys, "closed", int(close is not None))
-        tally.add(keys, "closed_on_time", int(on_time))
-        tally.add(keys, "deferred_approved", int(deferred))
-        tally.add(keys, "deferred_closed_on_time", int(deferred and on_time))
-        tally.add(keys, "rework", int(any(e.action == "check_fail" for e in events)))
+    context); subjects with nothing counted are absent. Brings the county's facts up to date first."""
+    await update_facts(session, county)
+    rows = await session.execute(
+        _PERIOD_SUM,
+        {"tenant": county.id, "code": county.code, "start": period.start.date(), "end": period.end.date()},
+    )
+    return {
+        (kind, code): Counters(**{c: v or 0 for c, v in zip(COUNTERS, values, strict=True)})
+        for kind, code, *values in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -311,18 +187,21 @@ async def do_refresh(
         .returning(AssessmentCounters.subject_code)
     )
     replaced = len(gone.all())
-    session.add_all(
-        AssessmentCounters(
-            tenant_id=county.id,
-            period=period.label,
-            subject_type=kind,
-            subject_code=code,
-            counters=c.as_dict(),
-            rules=vector,
+    if counted:
+        await session.execute(
+            insert(AssessmentCounters),
+            [
+                {
+                    "tenant_id": county.id,
+                    "period": period.label,
+                    "subject_type": kind,
+                    "subject_code": code,
+                    "counters": c.as_dict(),
+                    "rules": vector,
+                }
+                for (kind, code), c in sorted(counted.items())
+            ],
         )
-        for (kind, code), c in sorted(counted.items())
-    )
-    await session.flush()
     await record(
         session,
         county.id,

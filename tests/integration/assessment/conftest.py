@@ -1,6 +1,7 @@
 """Assessment fixtures: 六安市 341500's 金安区 341502, live with the Anhui baseline, demo geography
-and demo units, used by no other test. Cases are driven through the real ``do_report`` and
-``do_action`` at chosen instants, so their events are the workflow's own."""
+and demo units, used by no other test; 宣城市 341800's worked roll-up (``xuancheng``). Cases are
+driven through the real ``do_report`` and ``do_action`` at chosen instants, so their events are the
+workflow's own."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tenants.context import TenantContext
 from tenants.models import Tenant, TenantStatus
 from tenants.standards.resolver import Resolver
 from tenants.standards.seeding import seed_baseline
+from tests.integration.assessment.xuancheng import World, arrange
 
 SH = ZoneInfo("Asia/Shanghai")
 COUNTY, SIBLING, CITY, OTHER_CITY = "341502", "341503", "341500", "341600"
@@ -142,3 +144,9 @@ async def month(app_db: Database, registry: dict[str, Tenant], jinan_grids: list
     f = await desk.act(f, "redispatch", D, "disp-1", at(10, 19, 9, 30), unit=(COUNTY, "HJWS"), reason="错派")
     f = await desk.act(f, "dispose", DEP, "dept-1", at(10, 19, 10), feedback="已清扫")
     return g
+
+
+@pytest.fixture(scope="session")
+async def xuancheng(owner_db: Database, app_db: Database, registry: dict[str, Tenant]) -> World:
+    """宣城市's worked roll-up (see xuancheng.py), once per session."""
+    return await arrange(owner_db, app_db, registry)

@@ -55,6 +55,7 @@ COUNTY_OCTOBER = Counters(
     overdue_pending=1,  # D
     postponed=1,  # D
     rework=1,  # B
+    reworked_disposals=1,  # B's first disposal, rejected on check
     due_to_close=4,  # A B D F
     closed=2,  # A B
     closed_on_time=2,
@@ -77,7 +78,8 @@ async def test_every_counter_of_october(
     assert got[("grid", month[1].code)] == Counters(
         reports=1, valid_reports=1, missed_reports=1, filed=1, filed_on_time=1, verify_due=1,
         verified_on_time=1, check_due=2, checked_on_time=2, dispatched=1, dispatched_on_time=1,
-        due_for_disposal=2, disposed=2, disposed_on_time=1, rework=1, due_to_close=1, closed=1,
+        due_for_disposal=2, disposed=2, disposed_on_time=1, rework=1, reworked_disposals=1,
+        due_to_close=1, closed=1,
         closed_on_time=1, volume=1,
     )  # fmt: skip
     assert got[("supervisor", "sup-1")] == Counters(
@@ -93,7 +95,7 @@ async def test_every_counter_of_october(
     )
     assert got[("department", CGZF)] == Counters(
         due_for_disposal=4, disposed=3, disposed_on_time=2, overdue_pending=1, postponed=1, rework=1,
-        due_to_close=3, closed=2, closed_on_time=2, deferred_approved=1, volume=6,
+        reworked_disposals=1, due_to_close=3, closed=2, closed_on_time=2, deferred_approved=1, volume=6,
     )  # fmt: skip
     assert got[("department", HJWS)] == Counters(
         due_for_disposal=1, disposed=1, disposed_on_time=1, due_to_close=1, volume=1
@@ -140,7 +142,8 @@ async def test_refresh_replaces_the_period_idempotently(
     assert first[("county", COUNTY)] == COUNTY_OCTOBER.as_dict()
     assert Counters(**first[("department", CGZF)]) == replace(
         Counters(), due_for_disposal=4, disposed=3, disposed_on_time=2, overdue_pending=1, postponed=1,
-        rework=1, due_to_close=3, closed=2, closed_on_time=2, deferred_approved=1, volume=6,
+        rework=1, reworked_disposals=1, due_to_close=3, closed=2, closed_on_time=2, deferred_approved=1,
+        volume=6,
     )  # fmt: skip
     async with app_db.transaction(TenantContext(county.path)) as s:
         audits = await s.scalars(
