@@ -9,7 +9,7 @@ from litestar.datastructures import State
 
 from citylead.api.problems import problem
 from citylead.db import Database
-from citylead.db.migrate import head_revision
+from citylead.db.migrate import head_revision, is_known_revision
 
 __all__ = ["health", "ready"]
 
@@ -27,6 +27,10 @@ async def ready(request: Request[Any, Any, Any], state: State) -> Response[dict[
         at = await db.ping()
     except Exception:  # any failure to reach the database means "not ready"
         return problem(request, 503, "unavailable", "Not ready", "the database cannot be reached")
+    if at is not None and at != head and not is_known_revision(at):
+        # A rolling upgrade: the pre-upgrade job migrated for the next release, whose migrations
+        # keep the previous release working (docs/operations.md), so this pod keeps serving.
+        return Response({"status": "ready", "migrations": at, "code": head, "database": "ahead"})
     if at != head:
         return problem(
             request,

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 
 from citylead.db.roles import DatabaseUrls
 
-__all__ = ["alembic_config", "head_revision", "upgrade"]
+__all__ = ["alembic_config", "head_revision", "is_known_revision", "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -36,3 +36,11 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+@lru_cache(maxsize=64)
+def is_known_revision(revision: str) -> bool:
+    """Whether this code ships ``revision``; a database at an unknown one is ahead of the code
+    (a rolling upgrade migrated it for the next release)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return revision in {r.revision for r in script.walk_revisions()}
