@@ -29,7 +29,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 up: $(VENV)/.installed-runtime
 	$(BIN)/citylead up
 
-test: $(VENV)/.installed-test
+# The browser tests drive Debian's Chromium (never a downloaded browser) with a Chinese font:
+# installed once if missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Chromium at $(CHROMIUM) (Debian: apt-get install chromium) for the browser tests"; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+
+test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test

@@ -1,4 +1,4 @@
-"""The provincial supervisors' Plotly Dash dashboard (coverage and performance).
+"""The provincial supervisors' Plotly Dash dashboard: coverage, performance and cases (docs/dashboard.md).
 
 It reads through ``citylead`` query functions and imports nothing from ``provisioning``. The
 composition roots build it with ``create_dashboard(DatabaseReader(db))`` and mount it with
@@ -6,7 +6,13 @@ composition roots build it with ``create_dashboard(DatabaseReader(db))`` and mou
 """
 
 from dashboard.app import create_dashboard
-from dashboard.data import CoverageReader, DatabaseReader
+from dashboard.data import CoverageReader, DashboardReader, DatabaseReader
 from dashboard.mount import dashboard_mount
 
-__all__ = ["CoverageReader", "DatabaseReader", "create_dashboard", "dashboard_mount"]
+__all__ = [
+    "CoverageReader",
+    "DashboardReader",
+    "DatabaseReader",
+    "create_dashboard",
+    "dashboard_mount",
+]

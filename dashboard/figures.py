@@ -43,28 +43,36 @@ def _pct(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
 
-def status_map(divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geometry]) -> go.Figure:
-    """Province (or city) map of the divisions coloured by status (分区上线状态图).
-
-    ``boundaries`` maps a division's code to its GeoJSON geometry; divisions without one are left
-    off the map (they still appear in the table)."""
-    drawn = [d for d in divisions if d.code in boundaries]
-    geojson = {
+def _features(divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geometry]) -> dict[str, Any]:
+    return {
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "id": d.code, "properties": {"name": d.name}, "geometry": boundaries[d.code]}
-            for d in drawn
+            for d in divisions
         ],
     }
+
+
+def status_map(divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geometry]) -> dict[str, Any]:
+    """Province (or city) map of the divisions coloured by status (分区上线状态图), as the figure's
+    plotly JSON (``go.Figure(status_map(…))`` gives the object back).
+
+    ``boundaries`` maps a division's code to its GeoJSON geometry (simplified and cached:
+    ``dashboard.boundaries``); divisions without one are left off the map (they still appear in the
+    table). Each status trace carries only its own divisions' features, so every boundary is sent
+    once; the geometries are put into the JSON after plotly has built the figure, because
+    ``go.Figure`` deep-copies a trace's data on every call (tens of ms for a province)."""
+    drawn = [d for d in divisions if d.code in boundaries]
     fig = go.Figure()
+    groups = []
     for status in STATUS_ORDER:
         group = [d for d in drawn if d.status is status]
         if not group:
             continue
+        groups.append(group)
         colour = STATUS_COLOURS[status]
         fig.add_trace(
             go.Choropleth(
-                geojson=geojson,
                 featureidkey="id",
                 locations=[d.code for d in group],
                 z=[1] * len(group),
@@ -83,7 +91,10 @@ def status_map(divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geo
         fitbounds="locations", visible=False, projection_type="mercator", scope="world", resolution=110
     )
     fig.update_layout(margin={"l": 0, "r": 0, "t": 30, "b": 0}, legend_title_text="状态")
-    return fig
+    out: dict[str, Any] = fig.to_plotly_json()
+    for trace, group in zip(out["data"], groups, strict=True):
+        trace["geojson"] = _features(group, boundaries)  # this trace's divisions only
+    return out
 
 
 def level_bar(by_level: Sequence[Rollup]) -> go.Figure:

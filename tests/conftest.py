@@ -8,29 +8,25 @@ fresh database, dropped at the end.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from citylead.api.app import create_app
 from citylead.db import Database
-from citylead.db.migrate import upgrade
-from citylead.db.roles import DatabaseUrls, bootstrap, to_asyncpg
+from citylead.db.roles import DatabaseUrls
 from citylead.identity.keys import SigningKeys
 from citylead.settings import Settings
 from tenants.models import Tenant
 from tenants.registry import load_province
-from tests.support import PUBLIC_URL, Mint, claims_for
+from tests.support import PUBLIC_URL, Mint, claims_for, fresh_database
 
 APP_ROLE = "citylead_app"
 OWNER_ROLE = "citylead_owner"
@@ -57,19 +53,8 @@ def pg_admin_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_urls(pg_admin_url: str) -> Iterator[DatabaseUrls]:
     """A fresh database migrated to head, with both roles."""
-    name = f"citylead_test_{uuid.uuid4().hex[:8]}"
-    urls = asyncio.run(bootstrap(pg_admin_url, owner_role=OWNER_ROLE, app_role=APP_ROLE, database=name))
-    upgrade(urls, app_role=APP_ROLE)
-    yield urls
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(to_asyncpg(pg_admin_url))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
+    with fresh_database(pg_admin_url, "citylead_test") as urls:
+        yield urls
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import asyncpg
+
+from citylead.db.migrate import upgrade
+from citylead.db.roles import DatabaseUrls, bootstrap, to_asyncpg
 
 PUBLIC_URL = "http://citylead.test"
 ISSUER = f"{PUBLIC_URL}/idp/realms/citylead"
@@ -34,3 +41,26 @@ def claims_for(username: str, roles: list[str], group: str, **overrides: Any) ->
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str, prefix: str) -> Iterator[DatabaseUrls]:
+    """A new database ``PREFIX_xxxxxxxx`` on the server, with both roles, migrated to head; dropped
+    after (synchronous: call it where no event loop runs)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    urls = asyncio.run(
+        bootstrap(admin_url, owner_role="citylead_owner", app_role="citylead_app", database=name)
+    )
+    upgrade(urls, app_role="citylead_app")
+    try:
+        yield urls
+    finally:
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(to_asyncpg(admin_url))
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())

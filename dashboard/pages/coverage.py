@@ -11,38 +11,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
 
+from citylead.spreadsheets import Column, Table
 from dashboard._request import current_principal, run_on_server_loop
+from dashboard.components import export_controls, html_table, register_export
 from dashboard.data import CoverageReader
 from dashboard.figures import city_rows, level_bar, status_map, velocity_line
 
-__all__ = ["TABLE_COLUMNS", "city_table", "layout", "register_callbacks"]
+__all__ = ["TABLE_COLUMNS", "layout", "register_callbacks"]
 
 TABLE_COLUMNS = (
-    ("name", "城市"),
-    ("total", "县级区划"),
-    ("live", "已上线"),
-    ("onboarding", "接入中"),
-    ("registered", "在册"),
-    ("suspended", "已停用"),
-    ("live_pct", "上线率 %"),
-    ("grid_pct", "网格覆盖率 %"),
-    ("cases_30d", "近30天案件"),
-    ("supervisors_30d", "近30天监督员"),
+    Column("name", "城市"),
+    Column("total", "县级区划"),
+    Column("live", "已上线"),
+    Column("onboarding", "接入中"),
+    Column("registered", "在册"),
+    Column("suspended", "已停用"),
+    Column("live_pct", "上线率 %"),
+    Column("grid_pct", "网格覆盖率 %"),
+    Column("cases_30d", "近30天案件"),
+    Column("supervisors_30d", "近30天监督员"),
 )
-
-
-def city_table(rows: list[dict[str, Any]]) -> list[html.Thead | html.Tbody]:
-    """The by-city table (分市统计) as plain HTML: no extra component bundle to serve."""
-    head = html.Thead(html.Tr([html.Th(label) for _, label in TABLE_COLUMNS]))
-    body = html.Tbody(
-        [
-            html.Tr([html.Td("—" if row[key] is None else row[key]) for key, _ in TABLE_COLUMNS])
-            for row in rows
-        ]
-    )
-    return [head, body]
 
 
 def layout(*, topojson_url: str) -> html.Div:
@@ -59,7 +49,8 @@ def layout(*, topojson_url: str) -> html.Div:
                 ],
                 style={"display": "flex"},
             ),
-            html.Table(id="coverage-cities"),
+            html.Table(id="coverage-cities", className="table"),
+            export_controls("coverage-export"),
         ]
     )
 
@@ -76,7 +67,9 @@ def register_callbacks(
         Output("coverage-cities", "children"),
         Input("coverage-city", "value"),
     )
-    def refresh(city: str | None) -> tuple[str, list[dict[str, str]], go.Figure, go.Figure, go.Figure, Any]:
+    def refresh(
+        city: str | None,
+    ) -> tuple[str, list[dict[str, str]], dict[str, Any], go.Figure, go.Figure, Any]:
         principal = current_principal()
         coverage = run_on_server_loop(reader.coverage(principal, now=clock(), city=city or None))
         codes = [d.code for d in coverage.divisions]
@@ -88,5 +81,12 @@ def register_callbacks(
             status_map(coverage.divisions, boundaries),
             level_bar(coverage.by_level),
             velocity_line(coverage.velocity),
-            city_table(city_rows(coverage.by_city)),
+            html_table(TABLE_COLUMNS, city_rows(coverage.by_city)),
         )
+
+    def export(city: str | None) -> tuple[Table, str]:
+        coverage = run_on_server_loop(reader.coverage(current_principal(), now=clock(), city=city or None))
+        rows = city_rows(coverage.by_city)
+        return Table("覆盖情况分市统计", TABLE_COLUMNS, rows), f"覆盖情况-{coverage.code}"
+
+    register_export(app, "coverage-export", [State("coverage-city", "value")], export)

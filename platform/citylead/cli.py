@@ -16,9 +16,10 @@ from rich.table import Table
 from citylead.cli_assess import assess
 from citylead.cli_geography import geography
 from citylead.cli_jobs import worker
-from citylead.cli_serve import api
+from citylead.cli_serve import api, dashboard
 from citylead.cli_standards import standards
 from citylead.cli_support import console, friendly, load_settings
+from citylead.history.cli import demo
 from citylead.settings import Settings
 from provisioning.cli import onboard_group
 from provisioning.cli_lifecycle import tenant
@@ -74,11 +75,11 @@ def up(host: str | None, port: int | None) -> None:
     try:
         keys = signing_keys(settings) if settings.identity.identity == "embedded" else None
         if settings.server.seed_demo:
-            with console.status("Seeding the demo province (first start only)…"):
+            with console.status("Seeding the demo province and its case history (first start only)…"):
                 report = asyncio.run(_seed(runtime, settings))
             if report is not None:
                 console.print(f"Registered province {report.province}: {report.created} tenants.")
-        app = create_app(settings, app_database_url=runtime.urls.app, keys=keys)
+        app = create_app(settings, app_database_url=runtime.urls.app, keys=keys, dashboard=True)
         jobs = InProcessWorker(settings, database_url=runtime.urls.app, app_database_url=runtime.urls.app)
         jobs.start()
         _banner(settings, embedded=embedded, seconds=time.monotonic() - started)
@@ -114,7 +115,27 @@ async def _seed(runtime: Runtime, settings: Settings) -> LoadReport | None:
     async with runtime.owner_database() as owner:
         report = await seed_demo(owner, provisioner_secret=provisioner_secret(settings))
         await ensure_baselines(owner)  # an older home lacks kinds added since (onboarding templates)
-        return report
+    if report is not None:  # a new demo: its live divisions get six months of cases, counted
+        await _seed_history(runtime.urls.app)
+    return report
+
+
+async def _seed_history(app_url: str) -> None:
+    """Six months of generated cases (demo history) for the dashboard, counted at once: their
+    roll-ups (months, quarters, years) and monthly volumes."""
+    from citylead.db import Database
+    from citylead.demo import DEMO_PROVINCE
+    from citylead.history.count import count_history
+    from citylead.history.generate import seed_demo_history
+    from tenants.context import TenantContext
+
+    db = Database(app_url, pool_size=2)
+    try:
+        history = await seed_demo_history(db)
+        if history is not None:
+            await count_history(db, TenantContext(f"/{DEMO_PROVINCE[:2]}/"), history.months)
+    finally:
+        await db.dispose()
 
 
 def _banner(settings: Settings, *, embedded: bool, seconds: float) -> None:
@@ -122,6 +143,7 @@ def _banner(settings: Settings, *, embedded: bool, seconds: float) -> None:
     console.print(f"\n[bold green]citylead is up[/] in {seconds:.1f} s — {url}")
     table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_row("API", f"{url}/api/v1/  (OpenAPI: {url}/schema)")
+    table.add_row("Dashboard", f"{url}/dashboard/  (看板: sign in as a province supervisor or an admin)")
     table.add_row("Health", f"{url}/health  {url}/ready")
     if settings.identity.identity == "embedded":
         table.add_row(
@@ -205,7 +227,9 @@ def registry_load(code: str) -> None:
 main.add_command(standards)
 main.add_command(worker)
 main.add_command(api)
+main.add_command(dashboard)
 main.add_command(geography)
 main.add_command(onboard_group)
 main.add_command(tenant)
 main.add_command(assess)
+main.add_command(demo)

@@ -106,6 +106,19 @@ class JobsSettings(BaseSettings):
     overdue_sweep_seconds: int = Field(
         default=60, ge=5, le=3600, description="How often overdue cases are swept (marked, notified)."
     )
+    assessment_refresh_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=86_400,
+        description="How often the assessment roll-ups of the current periods are recounted "
+        "(assessment.refresh_current).",
+    )
+    case_stats_refresh_seconds: int = Field(
+        default=600,
+        ge=30,
+        le=86_400,
+        description="How often the case volumes the dashboard shows are recounted (cases.refresh_stats).",
+    )
     worker_heartbeat_seconds: float = Field(
         default=15.0,
         gt=0,

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import plotly.graph_objects as go
+
 from citylead.coverage import TenantCoverage, rollup, rollup_by_city, rollup_by_level, velocity
 from dashboard.figures import STATUS_COLOURS, city_rows, level_bar, status_map, velocity_line
 from tenants.models import TenantLevel, TenantStatus
@@ -59,7 +61,7 @@ BOUNDARIES = {d.code: square(i) for i, d in enumerate(DIVISIONS) if d.code != "9
 
 
 def test_map_has_one_trace_per_status_with_its_colour_and_label() -> None:
-    fig = status_map(DIVISIONS, BOUNDARIES)
+    fig = go.Figure(status_map(DIVISIONS, BOUNDARIES))
     traces = {t.name: t for t in fig.data}
     assert list(traces) == ["已上线", "接入中", "在册", "已停用"]
     assert list(traces["已上线"].locations) == ["990101", "990102"]
@@ -76,11 +78,16 @@ def test_map_has_one_trace_per_status_with_its_colour_and_label() -> None:
 
 
 def test_map_geojson_features_and_geo_fit_bounds_without_base_map() -> None:
-    fig = status_map(DIVISIONS, BOUNDARIES)
-    geojson = fig.data[0].geojson
-    ids = [f["id"] for f in geojson["features"]]
-    assert ids == ["990101", "990102", "990121", "990122", "990123"]
-    assert geojson["features"][0]["geometry"] == square(0)
+    fig = go.Figure(status_map(DIVISIONS, BOUNDARIES))
+    ids = {t.name: [f["id"] for f in t.geojson["features"]] for t in fig.data}  # each trace its own
+    assert ids == {
+        "已上线": ["990101", "990102"],
+        "接入中": ["990121"],
+        "在册": ["990122"],
+        "已停用": ["990123"],
+    }
+    assert fig.data[0].geojson["features"][0]["geometry"] == square(0)
+    assert fig.data[2].geojson["features"][0]["geometry"] == square(3)
     assert fig.data[0].featureidkey == "id"
     assert fig.layout.geo.fitbounds == "locations"
     assert fig.layout.geo.visible is False
@@ -90,9 +97,9 @@ def test_map_geojson_features_and_geo_fit_bounds_without_base_map() -> None:
 
 
 def test_map_leaves_out_absent_statuses() -> None:
-    fig = status_map([row("990101", D, LIVE)], {"990101": square(0)})
+    fig = go.Figure(status_map([row("990101", D, LIVE)], {"990101": square(0)}))
     assert [t.name for t in fig.data] == ["已上线"]
-    assert status_map([], {}).data == ()
+    assert go.Figure(status_map([], {})).data == ()
 
 
 def test_level_bar_shows_live_share_in_percent() -> None:

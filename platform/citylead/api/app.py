@@ -40,7 +40,7 @@ from provisioning.api import OnboardingController, ProvisioningJobController
 from provisioning.api_lifecycle import TenantLifecycleController
 from tenants.standards.resolver import Resolver
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_dashboard_app"]
 
 log = logging.getLogger("citylead")
 
@@ -70,8 +70,8 @@ def _provide_locator(state: State) -> Locator:
     return locator
 
 
-def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys | None = None) -> Litestar:
-    """Build the ASGI app. In embedded identity mode, ``keys`` are the provider's signing keys."""
+def _identity(settings: Settings, keys: SigningKeys | None) -> tuple[KeycloakOpenID, TokenValidator]:
+    """The identity provider's client (sign-in, refresh) and the access-token validator."""
     ident = settings.identity
     embedded = ident.identity == "embedded"
     server_url = f"{settings.public_url}/idp/" if embedded else (ident.keycloak_url or "").rstrip("/") + "/"
@@ -97,14 +97,58 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
         leeway=ident.token_leeway_seconds,
         refresh_seconds=ident.jwks_refresh_seconds,
     )
-    db = Database(app_database_url, pool_size=settings.database.db_pool_size)
+    return openid, validator
 
+
+def _dashboard_handlers(db: Database, resolver: Resolver) -> list[Any]:
+    """``/signin``, ``/signout`` and the ``/dashboard`` mount (Dash through a2wsgi)."""
+    from dashboard import DatabaseReader, create_dashboard, dashboard_mount
+    from dashboard.signin import signin_handlers
+
+    reader = DatabaseReader(db, resolver=resolver)
+    return [*signin_handlers(), dashboard_mount(create_dashboard(reader))]
+
+
+def _lifespan(db: Database) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
             await db.dispose()
+
+    return lifespan
+
+
+def create_dashboard_app(
+    settings: Settings, *, app_database_url: str, keys: SigningKeys | None = None
+) -> Litestar:
+    """``citylead dashboard``: only the dashboard, its sign-in and the probes (scaled apart from the API).
+
+    Tokens are checked exactly as the API checks them; in embedded identity mode the provider
+    (and so ``/signin``'s token endpoint) is the API's, at ``CITYLEAD_PUBLIC_URL``."""
+    openid, validator = _identity(settings, keys)
+    db = Database(app_database_url, pool_size=settings.database.db_pool_size)
+    return Litestar(
+        route_handlers=[health, ready, *_dashboard_handlers(db, Resolver())],
+        exception_handlers=exception_handlers,
+        lifespan=[_lifespan(db)],
+        state=State({"db": db, "token_validator": validator, "openid": openid, "settings": settings}),
+        openapi_config=None,
+        debug=False,
+    )
+
+
+def create_app(
+    settings: Settings, *, app_database_url: str, keys: SigningKeys | None = None, dashboard: bool = False
+) -> Litestar:
+    """Build the ASGI app. In embedded identity mode, ``keys`` are the provider's signing keys.
+    ``dashboard``: serve the dashboard at ``/dashboard/`` too (``citylead up``; production runs
+    ``citylead dashboard`` beside the API instead)."""
+    ident = settings.identity
+    embedded = ident.identity == "embedded"
+    openid, validator = _identity(settings, keys)
+    db = Database(app_database_url, pool_size=settings.database.db_pool_size)
 
     api = Router(
         path="/api/v1",
@@ -129,6 +173,9 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
         middleware=[DefineMiddleware(BearerAuthentication)],
     )
     handlers: list[Any] = [health, ready, api, open311_router()]
+    resolver = Resolver()  # one standards cache for the API and the dashboard
+    if dashboard:
+        handlers.extend(_dashboard_handlers(db, resolver))
     if embedded:
         from citylead.identity.idp.router import create_idp_router
 
@@ -154,14 +201,15 @@ def create_app(settings: Settings, *, app_database_url: str, keys: SigningKeys |
             "locator": Provide(_provide_locator, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
-        lifespan=[lifespan],
+        lifespan=[_lifespan(db)],
         state=State(
             {
                 "db": db,
-                "resolver": Resolver(),
+                "resolver": resolver,
                 "locator": Locator(),
                 "blobs": blob_store(settings),
                 "token_validator": validator,
+                "openid": openid,
                 "settings": settings,
             }
         ),

@@ -2,8 +2,9 @@
 
 The schema is one: this module is part of the composition root, so it may import ``provisioning``."""
 
-from citylead.assessment.models import AssessmentCounters
+from citylead.assessment.models import AssessmentCounters, AssessmentStale, assessment_facts, assessment_sums
 from citylead.cases.models import Case, CaseAttachment, CaseEvent, IntakeKey
+from citylead.cases.volume import CaseVolume
 from citylead.geography.models import Community, Geography, Grid, Street
 from citylead.identity.idp import models as idp_models
 from citylead.jobs import broker_tables
@@ -22,10 +23,12 @@ metadata = Base.metadata
 
 __all__ = [
     "AssessmentCounters",
+    "AssessmentStale",
     "AuditEvent",
     "Case",
     "CaseAttachment",
     "CaseEvent",
+    "CaseVolume",
     "Community",
     "Component",
     "Geography",
@@ -43,6 +46,8 @@ __all__ = [
     "Tenant",
     "TenantProfile",
     "Unit",
+    "assessment_facts",
+    "assessment_sums",
     "broker_tables",
     "idp_models",
     "metadata",
