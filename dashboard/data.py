@@ -15,10 +15,12 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from citylead.assessment.cache import ScoredCache
 from citylead.assessment.models import AssessmentCounters
-from citylead.assessment.results import Result, list_assessments, list_assessments_many
+from citylead.assessment.results import Result, list_assessments
 from citylead.assessment.rollup import Period
 from citylead.cases import stats
 from citylead.coverage import Coverage, get_coverage
@@ -67,6 +69,10 @@ class CaseClocks:
 class CoverageReader(Protocol):
     async def coverage(self, principal: Principal, *, now: datetime, city: str | None) -> Coverage: ...
 
+    async def places(self, principal: Principal) -> list[Place]: ...
+
+    async def boundary_stamps(self, principal: Principal, codes: Sequence[str]) -> dict[str, str]: ...
+
     async def boundaries(self, principal: Principal, codes: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 
 
@@ -106,14 +112,31 @@ class DashboardReader(CoverageReader, PerformanceReader, CasesReader, Protocol):
 class DatabaseReader:
     """The real reader: one short transaction per call, in the principal's own context."""
 
-    def __init__(self, db: Database, *, months: int = 12, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        months: int = 12,
+        resolver: Resolver | None = None,
+        scored: ScoredCache | None = None,
+    ) -> None:
         self._db = db
         self._months = months
         self._resolver = resolver or Resolver()
+        self._scored = scored or ScoredCache()
 
     async def coverage(self, principal: Principal, *, now: datetime, city: str | None) -> Coverage:
         async with self._db.transaction(principal.context) as s:
             return await get_coverage(s, principal.context, now=now, months=self._months, city=city)
+
+    async def boundary_stamps(self, principal: Principal, codes: Sequence[str]) -> dict[str, str]:
+        """Code → a fingerprint of the row, for each of ``codes`` inside the principal's subtree
+        that has a boundary: what the map's boundary URL is versioned by (no geometry is read)."""
+        if not codes:
+            return {}
+        async with self._db.transaction(principal.context) as s:
+            stamps = await _boundary_stamps(s, principal, codes)
+        return {code: f"{version}@{at.isoformat()}" for code, (version, at) in stamps.items()}
 
     async def boundaries(self, principal: Principal, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Simplified GeoJSON geometries of ``codes`` inside the principal's subtree (others are left
@@ -123,12 +146,9 @@ class DatabaseReader:
             return {}
         scope = principal.context
         in_scope = (Tenant.path.op("^@")(scope.path), Tenant.boundary.is_not(None))
-        stamped = select(Tenant.code, Tenant.version, Tenant.updated_at).where(
-            *in_scope, Tenant.code.in_(list(codes))
-        )
         out: dict[str, dict[str, Any]] = {}
         async with self._db.transaction(scope) as s:
-            stamps = {code: (version, at) for code, version, at in (await s.execute(stamped)).all()}
+            stamps = await _boundary_stamps(s, principal, codes)
             for code, stamp in stamps.items():
                 if (cached := CACHE.get(code, stamp)) is not None:
                     out[code] = cached
@@ -190,9 +210,11 @@ class DatabaseReader:
         tenant: str | None,
         subject_types: Sequence[str],
     ) -> dict[str, list[Result]]:
-        """Each period's rows of ``subject_types``, in one transaction (one counters query)."""
+        """Each period's rows of ``subject_types``, in one transaction: the periods unchanged since
+        they were last scored come from the process's cache (``assessment.cache``), the others
+        from one counters query."""
         async with self._db.transaction(principal.context) as s:
-            return await list_assessments_many(
+            return await self._scored.many(
                 s,
                 principal.context,
                 periods=[Period.parse(label) for label in periods],
@@ -220,3 +242,15 @@ class DatabaseReader:
             lights = await stats.timer_lights(s, scope, now=now, tenant_code=tenant)
             overdue = await stats.overdue_cases(s, scope, now=now, tenant_code=tenant)
         return CaseClocks(lights, overdue)
+
+
+async def _boundary_stamps(
+    session: AsyncSession, principal: Principal, codes: Sequence[str]
+) -> dict[str, tuple[int, datetime]]:
+    """Code → (version, updated_at) of each of ``codes`` in the principal's subtree with a boundary."""
+    query = select(Tenant.code, Tenant.version, Tenant.updated_at).where(
+        Tenant.path.op("^@")(principal.context.path),
+        Tenant.boundary.is_not(None),
+        Tenant.code.in_(list(codes)),
+    )
+    return {code: (version, at) for code, version, at in (await session.execute(query)).all()}

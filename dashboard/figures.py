@@ -7,7 +7,8 @@ status so that the legend carries the Chinese labels.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -18,7 +19,9 @@ from tenants.models import TenantStatus
 __all__ = [
     "STATUS_COLOURS",
     "STATUS_ORDER",
+    "GeoRef",
     "city_rows",
+    "feature_collection",
     "level_bar",
     "status_map",
     "velocity_line",
@@ -43,26 +46,43 @@ def _pct(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
 
-def _features(divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geometry]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class GeoRef:
+    """Boundaries the browser fetches itself: ``url`` answers a GeoJSON FeatureCollection holding
+    (at least) the features of ``codes``, each with the division's code as its ``id``."""
+
+    url: str
+    codes: frozenset[str]
+
+
+def feature_collection(
+    divisions: Iterable[tuple[str, str]], boundaries: Mapping[str, Geometry]
+) -> dict[str, Any]:
+    """(code, name) of divisions with a boundary → a GeoJSON FeatureCollection (``id``: the code)."""
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "id": d.code, "properties": {"name": d.name}, "geometry": boundaries[d.code]}
-            for d in divisions
+            {"type": "Feature", "id": code, "properties": {"name": name}, "geometry": boundaries[code]}
+            for code, name in divisions
+            if code in boundaries
         ],
     }
 
 
-def status_map(divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geometry]) -> dict[str, Any]:
+def status_map(
+    divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geometry] | GeoRef
+) -> dict[str, Any]:
     """Province (or city) map of the divisions coloured by status (分区上线状态图), as the figure's
     plotly JSON (``go.Figure(status_map(…))`` gives the object back).
 
-    ``boundaries`` maps a division's code to its GeoJSON geometry (simplified and cached:
-    ``dashboard.boundaries``); divisions without one are left off the map (they still appear in the
-    table). Each status trace carries only its own divisions' features, so every boundary is sent
-    once; the geometries are put into the JSON after plotly has built the figure, because
-    ``go.Figure`` deep-copies a trace's data on every call (tens of ms for a province)."""
-    drawn = [d for d in divisions if d.code in boundaries]
+    ``boundaries`` is either a :class:`GeoRef` (the page's way: every trace names the same URL,
+    which plotly.js fetches once and the browser caches, so the answer carries only locations and
+    colours) or a mapping of division code → GeoJSON geometry, put inline: each status trace then
+    carries only its own divisions' features, added after plotly has built the figure, because
+    ``go.Figure`` deep-copies a trace's data on every call. Divisions without a boundary are left
+    off the map (they still appear in the table)."""
+    known = boundaries.codes if isinstance(boundaries, GeoRef) else boundaries
+    drawn = [d for d in divisions if d.code in known]
     fig = go.Figure()
     groups = []
     for status in STATUS_ORDER:
@@ -93,7 +113,10 @@ def status_map(divisions: Sequence[TenantCoverage], boundaries: Mapping[str, Geo
     fig.update_layout(margin={"l": 0, "r": 0, "t": 30, "b": 0}, legend_title_text="状态")
     out: dict[str, Any] = fig.to_plotly_json()
     for trace, group in zip(out["data"], groups, strict=True):
-        trace["geojson"] = _features(group, boundaries)  # this trace's divisions only
+        if isinstance(boundaries, GeoRef):
+            trace["geojson"] = boundaries.url
+        else:  # this trace's divisions only
+            trace["geojson"] = feature_collection(((d.code, d.name) for d in group), boundaries)
     return out
 
 

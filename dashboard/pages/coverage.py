@@ -6,20 +6,24 @@ one callback, which reads through the injected ``CoverageReader`` as the authent
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import flask
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html
 
 from citylead.spreadsheets import Column, Table
 from dashboard._request import current_principal, run_on_server_loop
 from dashboard.components import export_controls, html_table, register_export
-from dashboard.data import CoverageReader
-from dashboard.figures import city_rows, level_bar, status_map, velocity_line
+from dashboard.data import CoverageReader, Place
+from dashboard.figures import GeoRef, city_rows, feature_collection, level_bar, status_map, velocity_line
 
-__all__ = ["TABLE_COLUMNS", "layout", "register_callbacks"]
+__all__ = ["TABLE_COLUMNS", "divisions_under", "layout", "register_callbacks"]
 
 TABLE_COLUMNS = (
     Column("name", "城市"),
@@ -73,12 +77,13 @@ def register_callbacks(
         principal = current_principal()
         coverage = run_on_server_loop(reader.coverage(principal, now=clock(), city=city or None))
         codes = [d.code for d in coverage.divisions]
-        boundaries = run_on_server_loop(reader.boundaries(principal, codes))
+        stamps = run_on_server_loop(reader.boundary_stamps(principal, codes))
+        url = f"{app.config.requests_pathname_prefix}boundaries/{coverage.code}.geojson?v={_version(stamps)}"
         options = [{"label": r.name, "value": r.code} for r in coverage.by_city]
         return (
             f"覆盖情况 · {coverage.name}",
             options,
-            status_map(coverage.divisions, boundaries),
+            status_map(coverage.divisions, GeoRef(url, frozenset(stamps))),
             level_bar(coverage.by_level),
             velocity_line(coverage.velocity),
             html_table(TABLE_COLUMNS, city_rows(coverage.by_city)),
@@ -90,3 +95,42 @@ def register_callbacks(
         return Table("覆盖情况分市统计", TABLE_COLUMNS, rows), f"覆盖情况-{coverage.code}"
 
     register_export(app, "coverage-export", [State("coverage-city", "value")], export)
+
+    def boundaries(code: str) -> flask.Response:
+        """The simplified boundaries of the divisions under ``code`` (the map's tenant) in the
+        principal's subtree, as GeoJSON; 404 for a tenant outside it. The URL the map names carries
+        a version of the rows (``?v=``), so the browser may keep the answer."""
+        principal = current_principal()
+        divisions = divisions_under(run_on_server_loop(reader.places(principal)), code)
+        if divisions is None:
+            return flask.Response("not found", status=404, mimetype="text/plain")
+        found = run_on_server_loop(reader.boundaries(principal, [c for c, _ in divisions]))
+        body = json.dumps(feature_collection(divisions, found), ensure_ascii=False, separators=(",", ":"))
+        response = flask.Response(body, mimetype="application/geo+json")
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+        return response
+
+    app.server.add_url_rule("/boundaries/<code>.geojson", "coverage_boundaries", boundaries)
+
+
+def divisions_under(places: Sequence[Place], code: str) -> list[tuple[str, str]] | None:
+    """(code, name) of the county-level divisions at or below ``code`` among ``places`` (a tenant
+    and its subtree, each with its parent's code); None when ``code`` is not among them."""
+    if code not in {p.code for p in places}:
+        return None
+    children: dict[str | None, list[Place]] = defaultdict(list)
+    for place in places:
+        children[place.parent].append(place)
+    out, todo = [], [p for p in places if p.code == code]
+    while todo:
+        place = todo.pop()
+        if place.level.is_division:
+            out.append((place.code, place.name))
+        todo += children[place.code]
+    return sorted(out)
+
+
+def _version(stamps: Mapping[str, str]) -> str:
+    """A short digest of the boundaries' row fingerprints: changes when any of them does."""
+    text = "|".join(f"{code}={stamp}" for code, stamp in sorted(stamps.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

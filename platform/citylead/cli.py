@@ -115,14 +115,15 @@ async def _seed(runtime: Runtime, settings: Settings) -> LoadReport | None:
     async with runtime.owner_database() as owner:
         report = await seed_demo(owner, provisioner_secret=provisioner_secret(settings))
         await ensure_baselines(owner)  # an older home lacks kinds added since (onboarding templates)
-    if report is not None:  # a new demo: its live divisions get six months of cases, counted
-        await _seed_history(runtime.urls.app)
+    months = settings.server.demo_history_months
+    if report is not None and months:  # a new demo: its live divisions get months of cases, counted
+        await _seed_history(runtime.urls.app, months)
     return report
 
 
-async def _seed_history(app_url: str) -> None:
-    """Six months of generated cases (demo history) for the dashboard, counted at once: their
-    roll-ups (months, quarters, years) and monthly volumes."""
+async def _seed_history(app_url: str, months: int) -> None:
+    """``months`` months of generated cases (demo history) for the dashboard, counted at once:
+    their roll-ups (months, quarters, years) and monthly volumes."""
     from citylead.db import Database
     from citylead.demo import DEMO_PROVINCE
     from citylead.history.count import count_history
@@ -131,7 +132,7 @@ async def _seed_history(app_url: str) -> None:
 
     db = Database(app_url, pool_size=2)
     try:
-        history = await seed_demo_history(db)
+        history = await seed_demo_history(db, months=months)
         if history is not None:
             await count_history(db, TenantContext(f"/{DEMO_PROVINCE[:2]}/"), history.months)
     finally:

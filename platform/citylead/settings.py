@@ -88,6 +88,12 @@ class ServerSettings(BaseSettings):
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     seed_demo: bool = Field(default=True, description="Seed the demo province into an empty database.")
+    demo_history_months: int = Field(
+        default=6,
+        ge=0,
+        le=24,
+        description="Months of generated case history a freshly seeded demo gets (0: none).",
+    )
 
 
 class JobsSettings(BaseSettings):

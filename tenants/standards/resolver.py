@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,10 +39,21 @@ class At:
 
 
 def parse_at(text: str | None) -> At | None:
+    """``at=`` text → :class:`At` (None for empty); a version vector is parsed once per text (the
+    assessment roll-ups parse every stored row's vector)."""
     if not text:
         return None
     if _VECTOR.match(text):
-        return At(vector=tuple(Source(c, int(n)) for c, n in (part.split(":") for part in text.split(","))))
+        return _vector(text)
+    return _moment(text)
+
+
+@lru_cache(maxsize=4096)
+def _vector(text: str) -> At:
+    return At(vector=tuple(Source(c, int(n)) for c, n in (part.split(":") for part in text.split(","))))
+
+
+def _moment(text: str) -> At:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -146,9 +146,10 @@ class Home:
         output = proc.stdout + proc.stderr
         return Run(args, proc.returncode, output, started, seconds, cpu, _machine_busy() - busy)
 
-    def seed(self, timeout: float = 300) -> float:
+    def seed(self, timeout: float = 300, *, history_months: int | None = None) -> float:
         """``citylead up`` on a free port until ``/ready`` answers, then Ctrl-C: the demo province
-        is seeded (as on a first ``make up``) and the embedded server stopped. Seconds taken."""
+        is seeded (as on a first ``make up``; with ``history_months`` of demo history instead of
+        the default) and the embedded server stopped. Seconds taken."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
@@ -156,7 +157,8 @@ class Home:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "citylead", "up", "--port", str(port)],
-            env=self.env(),
+            env=self.env()
+            | ({} if history_months is None else {"CITYLEAD_DEMO_HISTORY_MONTHS": str(history_months)}),
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -28,6 +28,7 @@ from citylead.identity.principal import Principal, Role
 from dashboard import DatabaseReader, create_dashboard, dashboard_mount
 from dashboard.boundaries import CACHE, simplify
 from dashboard.data import CaseClocks, CaseVolume, Place
+from dashboard.pages.coverage import divisions_under
 from tenants.errors import NotFound
 from tenants.models import Tenant, TenantLevel, TenantStatus
 from tests.support import Mint
@@ -43,6 +44,7 @@ CANNED = [
                    "990100", "甲市"),
 ]  # fmt: skip
 SQUARE = {"type": "Polygon", "coordinates": [[[118, 32], [119, 32], [119, 33], [118, 33], [118, 32]]]}
+SHAPED = {"990101", "320411"}  # the divisions the fake registry has a boundary for
 
 
 PLACES = [
@@ -69,8 +71,12 @@ class FakeReader:
         self.calls.append((principal.tenant_path, city))
         return summarize("990000", "测试省", CANNED, now=now, months=3)
 
+    async def boundary_stamps(self, principal: Principal, codes: Sequence[str]) -> dict[str, str]:
+        return {code: "1@2026-10-01T00:00:00+00:00" for code in codes if code in SHAPED}
+
     async def boundaries(self, principal: Principal, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
-        return {"990101": SQUARE} if "990101" in codes else {}
+        self.calls.append((principal.tenant_path, f"boundaries {','.join(codes)}"))
+        return {code: SQUARE for code in codes if code in SHAPED}
 
     async def places(self, principal: Principal) -> list[Place]:
         return PLACES
@@ -261,6 +267,7 @@ def test_coverage_callback_reads_as_the_token_s_principal(
     assert out["coverage-city"]["options"] == [{"label": "甲市", "value": "990100"}]
     traces = out["coverage-map"]["figure"]["data"]
     assert [(t["name"], t["locations"]) for t in traces] == [("已上线", ["990101"])]
+    assert traces[0]["geojson"].startswith("/dashboard/boundaries/990000.geojson?v=")  # by URL, not inline
     levels = out["coverage-levels"]["figure"]["data"][0]
     assert (levels["x"], levels["y"]) == (["地级市", "市辖区", "县"], [100.0, 100.0, 0.0])
     assert out["coverage-velocity"]["figure"]["data"][0]["y"] == [0, 1, 1]
@@ -270,6 +277,26 @@ def test_coverage_callback_reads_as_the_token_s_principal(
     cells = [c["props"]["children"] for c in body["props"]["children"][0]["props"]["children"]]
     assert cells == ["甲市", 2, 1, 1, 0, 0, 50.0, 0.0, 0, 0]  # no grids yet: 0 of 300 km²
     assert reader.calls == [("/32/", None)]
+
+
+def test_the_map_s_boundaries_are_served_in_scope_and_kept_by_the_browser(
+    http: TestClient[Litestar], auth: dict[str, str], mint: Mint, reader: FakeReader
+) -> None:
+    """The URL the map names answers the simplified boundaries of the divisions under the tenant
+    (320411 under the province 320000), cacheable; a tenant outside the principal's places is 404,
+    and without a session 401."""
+    got = http.get("/dashboard/boundaries/320000.geojson?v=abc", headers=auth)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"].startswith("application/geo+json")
+    assert "immutable" in got.headers["cache-control"]
+    body = got.json()
+    assert [(f["id"], f["properties"]["name"], f["geometry"]) for f in body["features"]] == [
+        ("320411", "东区", SQUARE)
+    ]
+    assert reader.calls == [("/32/", "boundaries 320411")]
+    assert http.get("/dashboard/boundaries/340000.geojson", headers=auth).status_code == 404
+    assert reader.calls == [("/32/", "boundaries 320411")]  # nothing read for it
+    assert http.get("/dashboard/boundaries/320000.geojson").status_code == 401
 
 
 def test_city_choice_reaches_the_reader(http: TestClient[Litestar], mint: Mint, reader: FakeReader) -> None:
@@ -541,6 +568,36 @@ async def test_database_reader_boundaries_stay_in_scope(
     county = principal(Role.COUNTY_ADMIN, "/32/3204/320411/")
     assert list(await reader.boundaries(county, ["320411", "320412"])) == ["320411"]
     assert await reader.boundaries(changzhou, []) == {}
+
+
+async def test_database_reader_boundary_stamps_stay_in_scope_and_follow_the_row(
+    app_db: Database, owner_db: Database, registry: dict[str, Tenant]
+) -> None:
+    reader = DatabaseReader(app_db)
+    changzhou = principal(Role.CITY_ADMIN, "/32/3204/")
+    stamps = await reader.boundary_stamps(changzhou, ["320411", "320102", "340102"])
+    assert list(stamps) == ["320411"]  # Nanjing's and Hefei's districts are not visible
+    async with owner_db.transaction(None) as s:
+        version, at = (
+            await s.execute(select(Tenant.version, Tenant.updated_at).where(Tenant.code == "320411"))
+        ).one()
+    assert stamps["320411"] == f"{version}@{at.isoformat()}"
+    assert await reader.boundary_stamps(changzhou, []) == {}
+
+
+def test_divisions_under_walks_the_subtree() -> None:
+    places = [
+        Place("320000", "省", TenantLevel.PROVINCE, None),
+        Place("320400", "常州市", TenantLevel.PREFECTURE_CITY, "320000"),
+        Place("320411", "新北区", TenantLevel.MUNICIPAL_DISTRICT, "320400"),
+        Place("320481", "溧阳市", TenantLevel.COUNTY_CITY, "320400"),
+        Place("320100", "南京市", TenantLevel.PREFECTURE_CITY, "320000"),
+        Place("320102", "玄武区", TenantLevel.MUNICIPAL_DISTRICT, "320100"),
+    ]
+    assert divisions_under(places, "320400") == [("320411", "新北区"), ("320481", "溧阳市")]
+    assert [c for c, _ in divisions_under(places, "320000") or []] == ["320102", "320411", "320481"]
+    assert divisions_under(places, "320411") == [("320411", "新北区")]
+    assert divisions_under(places, "340000") is None
 
 
 async def test_database_reader_boundaries_are_simplified_once_per_row_version(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from citylead.coverage import TenantCoverage, rollup, rollup_by_city, rollup_by_level, velocity
-from dashboard.figures import STATUS_COLOURS, city_rows, level_bar, status_map, velocity_line
+from dashboard.figures import STATUS_COLOURS, GeoRef, city_rows, level_bar, status_map, velocity_line
 from tenants.models import TenantLevel, TenantStatus
 
 D, C, CITY = TenantLevel.MUNICIPAL_DISTRICT, TenantLevel.COUNTY, TenantLevel.PREFECTURE_CITY
@@ -94,6 +95,21 @@ def test_map_geojson_features_and_geo_fit_bounds_without_base_map() -> None:
     assert (fig.layout.geo.scope, fig.layout.geo.resolution) == ("world", 110)  # world_110m.json
     assert "mapbox" not in fig.to_plotly_json()["layout"]
     assert "map" not in fig.to_plotly_json()["layout"]
+
+
+def test_map_by_url_names_one_geojson_for_every_trace_and_draws_only_known_divisions() -> None:
+    url = "/dashboard/boundaries/990000.geojson?v=1"
+    out = status_map(DIVISIONS, GeoRef(url, frozenset(BOUNDARIES)))
+    assert [t["geojson"] for t in out["data"]] == [url] * 4
+    assert [list(t["locations"]) for t in out["data"]] == [
+        ["990101", "990102"],
+        ["990121"],
+        ["990122"],
+        ["990123"],
+    ]
+    assert "990124" not in str(out)  # no boundary: not on the map
+    assert len(json.dumps(out)) < len(json.dumps(status_map(DIVISIONS, BOUNDARIES)))
+    go.Figure(out)  # still a valid figure
 
 
 def test_map_leaves_out_absent_statuses() -> None:

@@ -30,7 +30,14 @@ from tenants.standards.layers import Effective, Source
 from tenants.standards.paths import Kind
 from tenants.standards.resolver import At, Resolver, format_vector, parse_at
 
-__all__ = ["ROLLED_UP", "SUBJECT_TYPES", "Result", "list_assessments", "list_assessments_many"]
+__all__ = [
+    "ROLLED_UP",
+    "SUBJECT_TYPES",
+    "Result",
+    "list_assessments",
+    "list_assessments_many",
+    "stored_types",
+]
 
 ROLLED_UP = {"province": "region", "city": "region"}
 """Subjects summed on read from the ``county`` rows below them, scored as regions."""
@@ -125,6 +132,12 @@ async def list_assessments_many(
 
 _NOTHING = "-"
 """``_stored_type`` when ``units`` rule the subject type out: no stored row is wanted."""
+
+
+def stored_types(subject_type: str | None) -> str | None:
+    """The stored rows a served subject type reads: a city or the province its ``county`` rows,
+    any other type its own (None: every type)."""
+    return _stored_type(subject_type, None)
 
 
 def _stored_type(subject_type: str | None, units: Collection[str] | None) -> str | None:
