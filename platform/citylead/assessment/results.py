@@ -123,7 +123,8 @@ async def list_assessments_many(
         by_period[row.period].append((row, county))
     rules = _Rules(session, resolver)
     rolls = any(units is None and kind in (None, *ROLLED_UP) for kind in subject_types)
-    above = await _tenants_above(session, target, by_period) if rolls else {}
+    shared = any(_owner_above(row, county, target) for rows in by_period.values() for row, county in rows)
+    above = await _tenants_above(session, target, by_period) if rolls or shared else {}
     for label, rows in by_period.items():
         for kind in subject_types:
             out[label] += await _scored(rules, target, rows, kind, units, above)
@@ -163,7 +164,11 @@ async def _scored(
     mine = [(row, county) for row, county in rows if stored is None or row.subject_type == stored]
     out: list[Result] = []
     if subject_type not in ROLLED_UP:
+        shared = {id(row) for row, county in mine if _owner_above(row, county, target) is not None}
+        out += await _departments_summed(rules, [(r, c) for r, c in mine if id(r) in shared], above)
         for row, county in mine:
+            if id(row) in shared:
+                continue
             effective = await rules.of(county, parse_at(row.rules))
             scored = assess(SUBJECT_KINDS[row.subject_type], Counters(**row.counters), effective)
             out.append(
@@ -221,12 +226,13 @@ def _ancestors(path: str) -> list[str]:
 async def _tenants_above(
     session: AsyncSession, target: Tenant, by_period: dict[str, list[tuple[AssessmentCounters, Tenant]]]
 ) -> dict[str, Tenant]:
-    """Path → tenant of every city and province at or below ``target`` above a county row."""
+    """Path → tenant of every city and province at or below ``target`` above a county's row
+    (the roll-ups' tenants, and the owners of departments summed across counties)."""
     paths = {
         p
         for rows in by_period.values()
         for row, county in rows
-        if row.subject_type == "county"
+        if row.subject_type in ("county", "department")
         for p in _ancestors(county.path)
         if p.startswith(target.path)
     }
@@ -266,6 +272,51 @@ async def _roll_up(
                 assess(ROLLED_UP[kind], counters, effective),
                 tenant.name,
                 len(rows),
+            )
+        )
+    return out
+
+
+def _owner_above(row: AssessmentCounters, county: Tenant, target: Tenant) -> str | None:
+    """For a ``department`` row of a unit that a city or the province owns (``3418:SZJ``'s owner
+    3418 above the county that counted it), the owner's path when it lies at or below ``target``:
+    such a unit's rows of several counties are summed into one. None otherwise."""
+    if row.subject_type != "department":
+        return None
+    owner = row.subject_code.split(":", 1)[0]
+    if owner == county.code:
+        return None
+    path = next((p for p in _ancestors(county.path) if code_of_path(p) == owner), None)
+    return path if path is not None and path.startswith(target.path) else None
+
+
+async def _departments_summed(
+    rules: _Rules, rows: Sequence[tuple[AssessmentCounters, Tenant]], above: dict[str, Tenant]
+) -> list[Result]:
+    """The departments of a city (or the province) that worked in several counties: one row per
+    unit, the sum of the counties' rows, scored under the owner's rules (部门跨区县汇总)."""
+    by_unit: dict[str, list[AssessmentCounters]] = defaultdict(list)
+    owners: dict[str, str] = {}
+    for row, county in rows:
+        by_unit[row.subject_code].append(row)
+        owners[row.subject_code] = next(
+            p for p in _ancestors(county.path) if code_of_path(p) == row.subject_code.split(":", 1)[0]
+        )
+    out = []
+    for unit, parts in sorted(by_unit.items()):
+        owner = above[owners[unit]]
+        effective = await rules.of(owner, _pinned(owner.path, [r.rules for r in parts]))
+        out.append(
+            Result(
+                owner.code,
+                parts[0].period,
+                "department",
+                unit,
+                max(r.computed_at for r in parts),
+                format_vector(effective.vector),
+                assess(SUBJECT_KINDS["department"], _summed(parts), effective),
+                owner.name,
+                len(parts),
             )
         )
     return out
