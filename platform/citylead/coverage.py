@@ -6,9 +6,12 @@ the source articles quote: 地级市 73 %, 县级市 41 %, 市辖区 70 %, 县 2
 (divisions going live per month). One statement reads every tenant in scope with its figures
 (lateral aggregates on the per-tenant indexes); the roll-ups are pure functions of its rows.
 
-Supervisors (监督员) are accounts of the shared identity directory, not tenant data, so they are
-counted from the cases they reported: ``supervisors_30d`` is the number of distinct reporters of
-supervisor-sourced cases in the window.
+"The last 30 days" are the 30 Beijing calendar days ending with the day of ``now`` (that day
+included, whole): the figures come from the daily roll-up ``case_days`` (one row per county, day
+and reporter, kept by triggers on ``cases``; migration 0016), so a province's coverage never reads
+its cases. Supervisors (监督员) are accounts of the shared identity directory, not tenant data, so
+they are counted from the cases they reported: ``supervisors_30d`` is the number of distinct
+reporters of supervisor-sourced cases in those days.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlalchemy import distinct, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from citylead.cases.models import Case, Source
+from citylead.cases.volume import CaseDay
 from citylead.geography.models import Grid
 from citylead.units.models import Unit
 from tenants.context import TenantContext
@@ -34,7 +37,7 @@ from tenants.service import access_tenant_by_code
 
 __all__ = [
     "LEVELS",
-    "WINDOW",
+    "WINDOW_DAYS",
     "Coverage",
     "Rollup",
     "TenantCoverage",
@@ -48,7 +51,7 @@ __all__ = [
     "velocity",
 ]
 
-WINDOW = timedelta(days=30)  # "cases in the last 30 days"
+WINDOW_DAYS = 30  # "cases in the last 30 days": Beijing calendar days, the day of ``now`` the last
 BEIJING = ZoneInfo("Asia/Shanghai")  # months of the velocity series are Beijing calendar months
 LEVELS = (  # the order of the by-level roll-up
     TenantLevel.PREFECTURE_CITY,
@@ -261,14 +264,17 @@ async def list_coverage(
         .lateral("g")
     )
     units = select(func.count().label("units")).where(Unit.tenant_id == Tenant.id, Unit.active).lateral("u")
+    last = now.astimezone(BEIJING).date()
     cases = (
         select(
-            func.count().label("cases"),
-            func.count(distinct(Case.reported_by))
-            .filter(Case.source == Source.SUPERVISOR.value)
-            .label("supervisors"),
+            func.coalesce(func.sum(CaseDay.cases), 0).label("cases"),
+            func.count(distinct(CaseDay.reporter)).filter(CaseDay.reporter != "").label("supervisors"),
         )
-        .where(Case.tenant_id == Tenant.id, Case.reported_at > now - WINDOW, Case.reported_at <= now)
+        .where(
+            CaseDay.tenant_id == Tenant.id,
+            CaseDay.day > last - timedelta(days=WINDOW_DAYS),
+            CaseDay.day <= last,
+        )
         .lateral("c")
     )
     query = (

@@ -7,6 +7,9 @@ the same database, so every assertion filters to these cities.
 The arrangement (registry areas, km²: 杜集 232.24, 相山 138.5, 烈山 383.45, 濉溪 1990.82, 淮北
 2745.02; 铜官 142.78, 义安 793.13, 郊区 578.27, 枞阳 1473.16):
 
+Cases are placed around the start of today in Beijing (``TODAY``): the 30-day window is whole
+Beijing days, today the last.
+
 | division | status | live since (Beijing) | grids (km²) | active units | cases in 30 days |
 |---|---|---|---|---|---|
 | 340602 杜集区 | live | 2025-11-10 09:00 | 2 (23.224) | 3 (+1 inactive) | 4, 2 supervisors |
@@ -22,7 +25,7 @@ The arrangement (registry areas, km²: 杜集 232.24, 相山 138.5, 烈山 383.4
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -57,7 +60,8 @@ STATUS: dict[str, tuple[TenantStatus, datetime | None]] = {
     "340711": (TenantStatus.REGISTERED, None),
     "340722": (TenantStatus.REGISTERED, None),
 }
-NOW = datetime.now(UTC).replace(microsecond=0)  # the cases window is arranged around this
+NOW = datetime.now(UTC).replace(microsecond=0)
+TODAY = datetime.combine(NOW.astimezone(BJ).date(), time(0), tzinfo=BJ)  # the window's last day begins
 VELOCITY_NOW = datetime(2026, 4, 15, 12, tzinfo=BJ)
 
 Client = AsyncTestClient[Litestar]
@@ -124,17 +128,17 @@ async def arranged(owner_db: Database, registry: dict[str, Tenant]) -> dict[str,
         ):
             s.add(Unit(tenant_id=t[code].id, code=unit, name=unit, kind="sector", active=active))
         dj, xs = t["340602"], t["340603"]
-        day = timedelta(days=1)
+        day, hour, second = timedelta(days=1), timedelta(hours=1), timedelta(seconds=1)
         s.add_all(
             [
-                _case(dj, 1, NOW - day, "supervisor", "sup-a"),
-                _case(dj, 2, NOW - 10 * day, "supervisor", "sup-a"),
-                _case(dj, 3, NOW - 29 * day, "supervisor", "sup-b"),
-                _case(dj, 4, NOW - 30 * day + timedelta(hours=1), "hotline_12345", "hotline"),
-                _case(dj, 5, NOW - 30 * day, "supervisor", "sup-c"),  # the window is open here
-                _case(dj, 6, NOW - 31 * day, "supervisor", "sup-d"),
-                _case(dj, 7, NOW + timedelta(hours=1), "supervisor", "sup-e"),  # after now
-                _case(xs, 1, NOW - 2 * day, "hotline_12345", "hotline"),
+                _case(dj, 1, TODAY - day + 10 * hour, "supervisor", "sup-a"),
+                _case(dj, 2, TODAY - 10 * day + 10 * hour, "supervisor", "sup-a"),
+                _case(dj, 3, TODAY - 29 * day, "supervisor", "sup-b"),  # the window's first instant
+                _case(dj, 4, TODAY, "hotline_12345", "hotline"),  # today's first instant
+                _case(dj, 5, TODAY - 29 * day - second, "supervisor", "sup-c"),  # the day before it
+                _case(dj, 6, TODAY - 31 * day, "supervisor", "sup-d"),
+                _case(dj, 7, TODAY + day + hour, "supervisor", "sup-e"),  # tomorrow
+                _case(xs, 1, TODAY - 2 * day + 10 * hour, "hotline_12345", "hotline"),
             ]
         )
     return registry
@@ -191,14 +195,18 @@ async def test_division_figures(app_db: Database, arranged: dict[str, Tenant]) -
 async def test_cases_window_is_the_thirty_days_ending_at_now(
     app_db: Database, arranged: dict[str, Tenant]
 ) -> None:
-    """Moving ``now`` moves the window, which is open at its start and closed at its end."""
-    c = await _as(app_db, "/34/3406/340602/", now=NOW - timedelta(days=31))
+    """Moving ``now`` moves the window by whole Beijing days: 30 of them, the day of ``now`` the last."""
+    c = await _as(app_db, "/34/3406/340602/", now=TODAY - timedelta(days=31, hours=-12))
     (dj,) = c.divisions
-    assert (dj.cases_30d, dj.supervisors_30d) == (1, 1)  # case 6 lies exactly at this now: counted
-    c = await _as(app_db, "/34/3406/340602/", now=NOW - timedelta(days=30, hours=-1))
+    assert (dj.cases_30d, dj.supervisors_30d) == (1, 1)  # case 6, on this now's day: counted
+    c = await _as(app_db, "/34/3406/340602/", now=TODAY - timedelta(days=29, seconds=1))
     (dj,) = c.divisions
-    # (NOW-60d+1h, NOW-30d+1h]: cases 4 (NOW-30d+1h), 5 (NOW-30d), 6 (NOW-31d)
-    assert (dj.cases_30d, dj.supervisors_30d) == (3, 2)
+    # days TODAY-59 … TODAY-30: cases 5 (TODAY-29d-1s, i.e. on day TODAY-30) and 6 (TODAY-31d)
+    assert (dj.cases_30d, dj.supervisors_30d) == (2, 2)
+    c = await _as(app_db, "/34/3406/340602/", now=TODAY + timedelta(days=10))
+    (dj,) = c.divisions
+    # days TODAY-19 … TODAY+10: cases 1, 2, 4 and 7 (tomorrow's); sup-a and sup-e
+    assert (dj.cases_30d, dj.supervisors_30d) == (4, 2)
 
 
 async def test_by_city_roll_ups(app_db: Database, arranged: dict[str, Tenant]) -> None:

@@ -56,6 +56,7 @@ __all__ = [
     "AXES",
     "JOBS",
     "RUNNING_INDEX",
+    "CaseDay",
     "CaseVolume",
     "VolumeReport",
     "do_refresh_volume",
@@ -79,6 +80,21 @@ class CaseVolume(Base):
     axis: Mapped[str] = mapped_column(String(8), primary_key=True)  # class | grid
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # component | matter; "" for grids
     code: Mapped[str] = mapped_column(String(15), primary_key=True)  # class or grid code ("" outside)
+    cases: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="RESTRICT"),)
+
+
+class CaseDay(Base):
+    """Cases reported in one county on one Beijing day by one supervisor (``reporter``: their
+    username; ``""`` for every other source): coverage's 30-day activity (案件日汇总). Kept by
+    triggers on ``cases`` (migration 0016), never written by the application."""
+
+    __tablename__ = "case_days"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reporter: Mapped[str] = mapped_column(String(255), primary_key=True)
     cases: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="RESTRICT"),)

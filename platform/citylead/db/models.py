@@ -4,7 +4,7 @@ The schema is one: this module is part of the composition root, so it may import
 
 from citylead.assessment.models import AssessmentCounters, AssessmentStale, assessment_facts, assessment_sums
 from citylead.cases.models import Case, CaseAttachment, CaseEvent, IntakeKey
-from citylead.cases.volume import CaseVolume
+from citylead.cases.volume import CaseDay, CaseVolume
 from citylead.geography.models import Community, Geography, Grid, Street
 from citylead.identity.idp import models as idp_models
 from citylead.jobs import broker_tables
@@ -27,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseAttachment",
+    "CaseDay",
     "CaseEvent",
     "CaseVolume",
     "Community",
