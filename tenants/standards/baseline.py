@@ -3,6 +3,10 @@
 The catalogue carries both editions (GB/T 47678.5-2026 in use, legacy GB/T 30428.2 names and the
 crosswalk). The manual gives every 2026 class its own filing 立案条件, closing 结案条件, routing 处置主体
 and limits 处置时限, generated from the tables below; ``manual/default`` fills what a class leaves unset.
+
+The filing 立案时限 and dispatch 派遣时限 step limits (30 working minutes each) are this baseline's
+assumption of common city practice, not a national text: a city or county sets its own like any
+other manual entry (a class's ``step/file`` or ``manual/default/step/file``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ DEFAULT: dict[str, Any] = {
     "limit/urgent": "4wh",
     "step/verify": "1wh",
     "step/check": "1wh",
+    "step/file": "30wmin",  # 立案时限: from ready to file (intake, or verified) to filing
+    "step/dispatch": "30wmin",  # 派遣时限: from filing (or a return to the queue) to dispatch
     "duplicate/radius_m": 50,
     "duplicate/window": "3wd",
 }

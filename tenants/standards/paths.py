@@ -18,6 +18,8 @@ where it changes something, so paths never move. Codes are category codes (``010
 - ``manual/{kind}/{code}/stage/{n}/name``: staged limit name (e.g. 责令停工)
 - ``manual/{kind}/{code}/stage/{n}/limit``: staged limit
 - ``manual/{kind}/{code}/step/{verify|check}``: step limit for verification 核实 / check 核查
+- ``manual/{kind}/{code}/step/{file|dispatch}``: filing limit 立案时限 (from the moment the case is
+  ready to file) / dispatch limit 派遣时限 (from filing, or a return to a dispatch queue)
 - ``manual/{kind}/{code}/duplicate/radius_m``: duplicate radius in metres
 - ``manual/{kind}/{code}/duplicate/window``: duplicate window (a limit)
 - ``manual/default/…``: the same leaves as a class, used where a class has none
@@ -315,7 +317,12 @@ _RULES: list[tuple[str, str, Check, Order] | tuple[str, str, Check, Order, Check
     (rf"manual/(?:{_KIND}/{_CODE}|default)/limit/{_LEVEL}", "a time limit", _limit, Order.SHRINK),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/stage/\d{{1,2}}/name", "a stage name", _text(32), Order.NONE),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/stage/\d{{1,2}}/limit", "a time limit", _limit, Order.SHRINK),
-    (rf"manual/(?:{_KIND}/{_CODE}|default)/step/(?:verify|check)", "a step limit", _limit, Order.SHRINK),
+    (
+        rf"manual/(?:{_KIND}/{_CODE}|default)/step/(?:verify|check|file|dispatch)",
+        "a step limit",
+        _limit,
+        Order.SHRINK,
+    ),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/duplicate/radius_m", "a radius", _number(0, 5000), Order.NONE),
     (rf"manual/(?:{_KIND}/{_CODE}|default)/duplicate/window", "a time window", _limit, Order.NONE),
     (rf"assessment/(?:{_SUBJ})/weight/(?:{_IND})", "a weight", _number(0, 100), Order.NONE),

@@ -27,6 +27,8 @@ _FIELDS = (
     "auto_dispatch",
     "step/verify",
     "step/check",
+    "step/file",
+    "step/dispatch",
     "duplicate/radius_m",
     "duplicate/window",
 )
@@ -45,6 +47,8 @@ class ClassRule:
     stages: list[tuple[str, Limit]]
     verify: Limit
     check: Limit
+    file: Limit | None  # 立案时限; None in a manual published before filing limits existed
+    dispatch: Limit | None  # 派遣时限; likewise
     duplicate_radius_m: float
     duplicate_window: Limit
     sources: dict[str, Source]  # field → which tenant and version set it
@@ -124,10 +128,16 @@ class Manual:
             stages=stages,
             verify=Limit.parse(fields["step/verify"]),
             check=Limit.parse(fields["step/check"]),
+            file=_optional_limit(fields["step/file"]),
+            dispatch=_optional_limit(fields["step/dispatch"]),
             duplicate_radius_m=float(fields["duplicate/radius_m"]),
             duplicate_window=Limit.parse(fields["duplicate/window"]),
             sources=sources,
         )
+
+
+def _optional_limit(value: Any) -> Limit | None:
+    return None if value is None else Limit.parse(value)
 
 
 def calendar_of(doc: Effective) -> WorkCalendar:

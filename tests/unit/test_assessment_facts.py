@@ -131,3 +131,100 @@ def test_a_report_entered_by_another_post_counts_for_the_reporter_apart() -> Non
         (("supervisor", "sup-1"), True, {"reports": 1, "volume": 1}),
         (("intake", "sup-1"), False, {"volume": 1}),
     ]
+
+
+# --- 按时立案 and 按时派遣: the filing and dispatch limits pinned on the events --------------------------
+
+
+def _ontime(facts: list[Fact]) -> list[tuple[datetime, dict[str, int]]]:
+    """(at, counts) of the filing and dispatch facts, with their on-time counters."""
+    names = ("filed", "filed_on_time", "dispatched", "dispatched_on_time")
+    return [
+        (f.at, {n: f.counts[n] for n in names if n in f.counts})
+        for f in facts
+        if "filed" in f.counts or "dispatched" in f.counts
+    ]
+
+
+def test_a_filing_and_a_dispatch_at_their_deadlines_are_on_time() -> None:
+    """Reported 9:00 (filing due 9:30), filed 9:30 (dispatch due 10:00), dispatched 10:00: both
+    exactly at the deadline, so both on time (at or before)."""
+    events = [
+        E("report", T(9), "sup-1", due_at=T(9, 30)),
+        E("file", T(9, 30), "sl-1", "shift_lead", due_at=T(10)),
+        E("dispatch", T(10), "disp-1", "dispatcher", due_at=T(16, 30), unit_tenant="u-1", unit_code="CGZF"),
+    ]
+    assert _ontime(case_facts(events, SUPERVISED, CODES)) == [
+        (T(9, 30), {"filed": 1, "filed_on_time": 1}),
+        (T(10), {"dispatched": 1, "dispatched_on_time": 1}),
+    ]
+
+
+def test_a_late_filing_and_a_late_dispatch() -> None:
+    """Filing due 9:30, filed 9:31; dispatch due 10:01, dispatched 10:15: both late, both still
+    counted in 立案数 and 派遣数 (the denominators)."""
+    events = [
+        E("report", T(9), "sup-1", due_at=T(9, 30)),
+        E("file", T(9, 31), "sl-1", "shift_lead", due_at=T(10, 1)),
+        E("dispatch", T(10, 15), "disp-1", "dispatcher", due_at=T(17), unit_tenant="u-1", unit_code="CGZF"),
+    ]
+    facts = case_facts(events, SUPERVISED, CODES)
+    assert _ontime(facts) == [(T(9, 31), {"filed": 1}), (T(10, 15), {"dispatched": 1})]
+    assert facts[1].post == ("shift_lead", "sl-1") and facts[2].post == ("dispatcher", "disp-1")
+
+
+def test_a_public_report_is_ready_to_file_when_accepted() -> None:
+    """A public report pins nothing: the filing limit starts at ``accept`` (due 9:40) or ``verify``."""
+    accepted = [
+        E("report", T(9), "hotline"),
+        E("accept", T(9, 10), "in-1", "intake", due_at=T(9, 40)),
+        E("file", T(9, 50), "sl-1", "shift_lead"),
+    ]
+    verified = [
+        E("report", T(9), "hotline"),
+        E("send_verify", T(9, 10), "in-1", "intake", due_at=T(10, 10)),
+        E("verify", T(10), "sup-1", "supervisor", due_at=T(10, 30)),
+        E("file", T(10, 30), "sl-1", "shift_lead"),
+    ]
+    assert _ontime(case_facts(accepted, HOTLINE, CODES)) == [(T(9, 50), {"filed": 1})]  # 10 min late
+    assert _ontime(case_facts(verified, HOTLINE, CODES)) == [(T(10, 30), {"filed": 1, "filed_on_time": 1})]
+
+
+def test_each_dispatch_is_timed_from_the_last_return_to_a_queue() -> None:
+    """Filed 9:00 (due 9:30), dispatched 9:20: on time. Returned 10:00 (due 10:30), dispatched again
+    10:45: late, timed from the return, not from the filing. Returned again 10:55 and escalated
+    11:00 (due 11:30), sent back by the city 13:40 (due 14:10), dispatched 14:00: on time, timed
+    from the send-back."""
+    unit = {"unit_tenant": "u-1", "unit_code": "CGZF"}
+    events = [
+        E("file", T(9), "sl-1", "shift_lead", due_at=T(9, 30)),
+        E("dispatch", T(9, 20), "disp-1", "dispatcher", due_at=T(15), **unit),
+        E("request_return", T(9, 50), "dept-1", "department"),
+        E("approve_return", T(10), "disp-1", "dispatcher", due_at=T(10, 30)),
+        E("dispatch", T(10, 45), "disp-1", "dispatcher", due_at=T(16), **unit),
+        E("request_return", T(10, 50), "dept-1", "department"),
+        E("approve_return", T(10, 55), "disp-1", "dispatcher", due_at=T(11, 25)),
+        E("escalate", T(11), "disp-1", "dispatcher", due_at=T(11, 30)),
+        E("send_back", T(13, 40), "disp-city", "dispatcher", due_at=T(14, 10)),
+        E("dispatch", T(14), "disp-2", "dispatcher", due_at=T(17), **unit),
+    ]
+    assert _ontime(case_facts(events, SUPERVISED, CODES)) == [
+        (T(9), {"filed": 1, "filed_on_time": 1}),
+        (T(9, 20), {"dispatched": 1, "dispatched_on_time": 1}),
+        (T(10, 45), {"dispatched": 1}),
+        (T(14), {"dispatched": 1, "dispatched_on_time": 1}),
+    ]
+
+
+def test_a_case_without_pinned_deadlines_counts_on_time() -> None:
+    """History written before the filing and dispatch limits existed pins none: filed a day after
+    the report and dispatched a day after filing, still on time (as it always was)."""
+    events = [
+        E("report", T(9), "sup-1"),
+        E("file", T(9, day=13), "sl-1", "shift_lead"),
+        E("dispatch", T(9, day=14), "disp-1", "dispatcher", due_at=T(16, day=14), unit_code="X"),
+    ]
+    assert _ontime(case_facts(events, SUPERVISED, CODES)) == [
+        (T(9, day=13), {"filed": 1, "filed_on_time": 1}),
+        (T(9, day=14), {"dispatched": 1, "dispatched_on_time": 1}),
+    ]

@@ -48,6 +48,7 @@ def test_the_best_level_takes_each_factor_at_its_lowest() -> None:
     assert best.postpone == pytest.approx(0.06 * 0.33)
     assert best.late_verify == pytest.approx(0.08 * 0.25)
     assert best.void == pytest.approx(0.015 * 0.33)
+    assert best.late_file == best.late_dispatch == pytest.approx(0.05 * 0.25)  # 1.25 %
 
 
 def test_the_worst_level_takes_each_factor_at_its_highest() -> None:
@@ -57,6 +58,7 @@ def test_the_worst_level_takes_each_factor_at_its_highest() -> None:
     assert worst.abandon == pytest.approx(0.20)  # 0.02 × 10
     assert worst.rework == pytest.approx(0.28)  # 0.08 × 3.5
     assert worst.late_check == pytest.approx(0.28)  # 0.07 × 4
+    assert worst.late_file == worst.late_dispatch == pytest.approx(0.20)  # 0.05 × 4
 
 
 def test_the_level_is_bent_by_the_shape() -> None:

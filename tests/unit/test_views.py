@@ -109,6 +109,8 @@ def test_sources_record_which_layer_set_each_field() -> None:
         "responsible": P1,
         "step/verify": C2,
         "step/check": P1,
+        "step/file": P1,
+        "step/dispatch": P1,
         "duplicate/radius_m": P1,
         "duplicate/window": P1,
         "limit/normal": C2,

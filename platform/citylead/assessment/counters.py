@@ -42,8 +42,9 @@ class Counters:
     voided: int = 0
     """作废数: of ``filed``, the cases later ``void``-ed (作废, from the filed state)."""
     filed_on_time: int = 0
-    """按时立案数: of ``filed``, the ``file`` events within the filing limit counted from intake (no
-    filing limit is pinned on cases yet, so every filing counts as on time)."""
+    """按时立案数: of ``filed``, the ``file`` events at or before the filing deadline (立案时限) pinned
+    when the case became ready to file (a supervisor's ``report``, ``accept``, ``verify``); a case
+    that pinned none (reported before the limit existed) counts as on time."""
 
     # --- verification and check (核实, 核查), supervisors --------------------------------------------
     verify_due: int = 0
@@ -60,8 +61,9 @@ class Counters:
     """派遣数: ``dispatch`` events (from filed, or from escalated at the city's centre); a ``redispatch``
     is not a new one."""
     dispatched_on_time: int = 0
-    """按时派遣数: of ``dispatched``, the dispatches within the dispatch limit counted from ``file`` (no
-    dispatch limit is pinned on cases yet, so every dispatch counts as on time)."""
+    """按时派遣数: of ``dispatched``, the dispatches at or before the dispatch deadline (派遣时限) pinned
+    when the case last entered a dispatch queue (``file``, ``approve_return``, ``escalate``,
+    ``send_back``); a case that pinned none counts as on time."""
     returned_wrong_unit: int = 0
     """派遣错误数: of ``dispatched``, cases sent to the wrong unit: ``approve_return`` (回退) or
     ``redispatch`` (改派) away from the unit first chosen."""

@@ -13,6 +13,12 @@ serve several: a ``dispatch`` counts 派遣数 for the regions and the dispatche
 dispatcher (their own event) and for the unit (the clock it starts). A region's 工作量 is its
 立案数, read from ``filed``.
 
+A ``file`` is on time (按时立案) when it is at or before the ``due_at`` pinned by the event that
+made the case ready to file (:data:`READY_TO_FILE`); a ``dispatch`` (按时派遣), when it is at or
+before the ``due_at`` pinned by the event that last put the case in a dispatch queue
+(:data:`READY_TO_DISPATCH`). Events written before those limits existed pin none: such a filing
+or dispatch counts on time, as it always did.
+
 ``overdue_pending`` (超期待处置数) is the one count that depends on the period's end: a clock
 counts when it was not disposed by then. Its fact keeps ``pending_until`` (the disposal's
 instant; ``None``: never disposed), and it counts when ``pending_until`` is ``None`` or not before
@@ -36,6 +42,8 @@ __all__ = [
     "DEPARTMENT_COUNTERS",
     "POSTS",
     "POST_COUNTERS",
+    "READY_TO_DISPATCH",
+    "READY_TO_FILE",
     "REGION_COUNTERS",
     "Event",
     "Fact",
@@ -49,6 +57,11 @@ _INTAKE = frozenset({"accept", "send_verify", "refuse"})
 _CLOCK_START = frozenset({"dispatch", "redispatch", "check_fail"})
 _CLOCK_END = frozenset({"dispose", "redispatch", "approve_return", "check_fail"})
 _WRONG_UNIT = frozenset({"approve_return", "redispatch"})
+READY_TO_FILE = frozenset({"report", "accept", "verify"})
+"""Events after which a case waits to be filed (待立案): their ``due_at`` is the filing deadline."""
+READY_TO_DISPATCH = frozenset({"file", "escalate", "send_back", "approve_return"})
+"""Events after which a case waits in a dispatch queue (待派遣): their ``due_at`` is the dispatch
+deadline."""
 _ANSWERS = {
     "send_verify": ("verify", ("verify", "verify_false")),
     "send_check": ("check", ("check_pass", "check_fail")),
@@ -78,7 +91,7 @@ class Event:
     actor: str
     actor_role: str | None
     action: str
-    due_at: datetime | None = None  # data.due_at
+    due_at: datetime | None = None  # data.due_at: the deadline of the task, clock or step it starts
     unit_tenant: str | None = None  # data.unit.tenant_id
     unit_code: str | None = None  # data.unit.code
     overdue: bool = False  # data.overdue
@@ -151,6 +164,7 @@ def case_facts(events: Sequence[Event], place: Place, codes: Mapping[str, str]) 
     actions = {e.action for e in events}
     valid, voided = int("file" in actions and "void" not in actions), int("void" in actions)
     clocks, started = _clocks(events, codes)
+    on_time = _on_time(events)
     facts: list[Fact] = []
     for i, e in enumerate(events):
         post = (e.actor_role, e.actor) if e.actor_role in POSTS else None
@@ -174,13 +188,13 @@ def case_facts(events: Sequence[Event], place: Place, codes: Mapping[str, str]) 
         elif e.action == "file":
             fact.regions = True
             fact.add("filed")
-            fact.add("filed_on_time")
+            fact.add("filed_on_time", int(on_time[i]))
             fact.add("voided", voided)
             fact.add("missed_reports", int(place.source in _PUBLIC))
         elif e.action == "dispatch":
             fact.regions = True
             fact.add("dispatched")
-            fact.add("dispatched_on_time")
+            fact.add("dispatched_on_time", int(on_time[i]))
             fact.add("returned_wrong_unit", int(any(x.action in _WRONG_UNIT for x in events[i + 1 :])))
         if i in started:  # the unit's 工作量: the clock this event starts (a post's own event is 1 too)
             fact.unit = started[i]
@@ -190,6 +204,22 @@ def case_facts(events: Sequence[Event], place: Place, codes: Mapping[str, str]) 
     facts += _task_facts(events)
     facts += _clock_facts(events, clocks)
     return facts
+
+
+def _on_time(events: Sequence[Event]) -> dict[int, bool]:
+    """Each ``file`` and ``dispatch`` (by index): at or before the deadline of its step (立案时限,
+    派遣时限), pinned by the last event that started the step; True where none was pinned."""
+    due: dict[str, datetime | None] = {"file": None, "dispatch": None}
+    out: dict[int, bool] = {}
+    for i, e in enumerate(events):
+        if e.action in due:
+            step_due = due[e.action]
+            out[i] = step_due is None or e.at <= step_due
+        if e.action in READY_TO_FILE:
+            due["file"] = e.due_at
+        if e.action in READY_TO_DISPATCH:
+            due["dispatch"] = e.due_at
+    return out
 
 
 def _task_facts(events: Sequence[Event]) -> list[Fact]:

@@ -11,14 +11,18 @@ Attribution — a case counts in the period of the event that makes the counter:
   ``accept``, ``send_verify`` and ``refuse`` events (受理登记). ``valid_reports``: of those, cases
   with a ``file`` event and no ``void`` (as of the refresh). Regions count both kinds.
 - ``filed``: ``file`` events (shift lead, regions); ``voided``: of those, cases with a ``void``;
-  ``missed_reports`` (regions only): of those, cases reported by a public source. No filing or
-  dispatch limit is pinned on cases yet, so ``filed_on_time`` = ``filed`` and
-  ``dispatched_on_time`` = ``dispatched`` until one is.
+  ``missed_reports`` (regions only): of those, cases reported by a public source;
+  ``filed_on_time``: of those, filed at or before the filing deadline (立案时限) that the event
+  making the case ready to file pinned (``report`` of a supervisor, ``accept``, ``verify``).
 - ``verify_due`` / ``check_due``: ``send_verify`` / ``send_check`` tasks whose ``due_at`` falls in the
   period; ``…_on_time``: answered (``verify``/``verify_false``, ``check_pass``/``check_fail``) at or
   before it. The supervisor who answered is the post; unanswered tasks count for regions only.
-- ``dispatched``: ``dispatch`` events (dispatcher, regions); ``returned_wrong_unit``: of those, the
-  ones followed by an ``approve_return`` or ``redispatch`` on the same case.
+- ``dispatched``: ``dispatch`` events (dispatcher, regions); ``dispatched_on_time``: of those, at
+  or before the dispatch deadline (派遣时限) pinned by the last event that put the case in a
+  dispatch queue (``file``, ``approve_return``, ``escalate``, ``send_back``);
+  ``returned_wrong_unit``: of those, the ones followed by an ``approve_return`` or ``redispatch``
+  on the same case. A filing or dispatch whose step pinned no deadline (history written before
+  those limits existed) counts on time.
 - Disposal clocks: each ``dispatch``, ``redispatch`` or ``check_fail`` starts one, for the unit
   then assigned; ``approve_postpone`` and ``resume`` move its ``due_at``; the next ``dispose``,
   ``redispatch``, ``approve_return`` or ``check_fail`` ends it. ``due_for_disposal``: clocks whose

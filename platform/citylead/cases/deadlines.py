@@ -5,6 +5,11 @@ A case runs at most one clock at a time: ``verify`` (核实, from sending the ta
 from the standards in force then, so a later publish never moves a running deadline. Time in an
 approved postponement (延期: a pause as long as the granted time) or parked (挂账: a pause until
 resumed) does not count.
+
+Two steps run no clock on the case but have a deadline all the same, pinned on the event that
+starts them (:func:`step_due`): ``file`` (立案时限, from the moment the case is ready to file) and
+``dispatch`` (派遣时限, from the moment it enters a dispatch queue). The assessment compares the
+``file`` and ``dispatch`` events with them (按时立案率, 按时派遣率).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = [
     "pinned_limits",
     "resume",
     "start_clock",
+    "step_due",
     "stop_clock",
 ]
 
@@ -34,15 +40,32 @@ FAR = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def pinned_limits(rule: ClassRule, urgency: str, calendar_doc: Effective) -> dict[str, object]:
-    """What a case keeps of its class's rule: the limits of each clock and the stages."""
+    """What a case keeps of its class's rule: the limits of each clock and step, and the stages."""
     return {
         "dispose": str(limit_at(rule, urgency, calendar_doc)),
         "verify": str(rule.verify),
         "check": str(rule.check),
+        **_step_limits(rule),
         "stages": [[name, str(limit)] for name, limit in rule.stages],
         "auto_dispatch": rule.auto_dispatch,
         "set_by": {k: f"{v.code} v{v.version}" for k, v in rule.sources.items()},
     }
+
+
+def _step_limits(rule: ClassRule) -> dict[str, str]:
+    """The filing and dispatch limits the rule has (a manual published before they existed has none)."""
+    steps = {"file": rule.file, "dispatch": rule.dispatch}
+    return {step: str(limit) for step, limit in steps.items() if limit is not None}
+
+
+def step_due(case: Case, step: str, at: datetime, calendar: WorkCalendar) -> dict[str, str]:
+    """``{"due_at": …}``: the deadline of the clockless step ``step`` (``file`` 立案, ``dispatch``
+    派遣) started at ``at``, from the case's pinned limit; ``{}`` when the case pinned none (its
+    manual had no such limit at intake: the step is then not timed)."""
+    limit = case.limits.get(step)
+    if limit is None:
+        return {}
+    return {"due_at": deadline(at, Limit.parse(str(limit)), calendar).isoformat()}
 
 
 def pauses_of(case: Case) -> list[Interval]:

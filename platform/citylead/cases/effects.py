@@ -65,9 +65,19 @@ def _stop(s: Step) -> dict[str, Any]:
     return {}
 
 
+def _ready_to_file(s: Step) -> dict[str, Any]:
+    """受理 or 核实属实: the case waits to be filed (待立案); the filing limit (立案时限) starts."""
+    return {**_stop(s), **deadlines.step_due(s.case, "file", s.now, s.calendar)}
+
+
+def _queued(s: Step) -> dict[str, Any]:
+    """The case enters a dispatch queue (待派遣): the dispatch limit (派遣时限) starts."""
+    return deadlines.step_due(s.case, "dispatch", s.now, s.calendar)
+
+
 def _file(s: Step) -> dict[str, Any]:
     s.case.filed_at = s.now
-    return _stop(s)
+    return {**_stop(s), **_queued(s)}
 
 
 def _dispatch(s: Step) -> dict[str, Any]:
@@ -89,7 +99,7 @@ def _approve_return(s: Step) -> dict[str, Any]:
     returned_by = s.case.unit_code
     _clear_unit(s.case)
     deadlines.stop_clock(s.case)
-    return {"returned_by": returned_by}
+    return {"returned_by": returned_by, **_queued(s)}
 
 
 def _request_postpone(s: Step) -> dict[str, Any]:
@@ -152,12 +162,12 @@ def _escalate(s: Step) -> dict[str, Any]:
     city: Tenant = s.found["city"]
     s.case.command_tenant_id = city.id  # the city's command centre now holds the case
     _clear_unit(s.case)
-    return {"to": city.code}
+    return {"to": city.code, **_queued(s)}
 
 
 def _send_back(s: Step) -> dict[str, Any]:
     s.case.command_tenant_id = s.case.tenant_id
-    return {}
+    return _queued(s)
 
 
 def _settle(s: Step) -> dict[str, Any]:
@@ -168,9 +178,9 @@ def _settle(s: Step) -> dict[str, Any]:
 EFFECTS: dict[str, Callable[[Step], dict[str, Any]]] = {
     "send_verify": _clock("verify"),
     "send_check": _clock("check"),
-    "accept": _stop,
+    "accept": _ready_to_file,
     "refuse": _stop,
-    "verify": _stop,
+    "verify": _ready_to_file,
     "verify_false": _stop,
     "void": _stop,
     "check_pass": _stop,
@@ -193,8 +203,9 @@ EFFECTS: dict[str, Callable[[Step], dict[str, Any]]] = {
     "send_back": _send_back,
 }
 
-# Actions that start, pause or resume a clock read the case's pinned calendar; the others do not
-# (so a unit in another county, which cannot read the case county's standards, can still act).
+# Actions that start, pause or resume a clock, or pin the deadline of the filing or dispatch step,
+# read the case's pinned calendar; the others do not (so a unit in another county, which cannot
+# read the case county's standards, can still act).
 CLOCKED = frozenset(
     {
         "send_verify",
@@ -205,5 +216,11 @@ CLOCKED = frozenset(
         "approve_park",
         "resume",
         "check_fail",
+        "accept",
+        "verify",
+        "file",
+        "escalate",
+        "send_back",
+        "approve_return",
     }
 )

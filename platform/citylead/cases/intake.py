@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from citylead.cases.deadlines import pinned_limits
+from citylead.cases.deadlines import pinned_limits, step_due
 from citylead.cases.duplicates import find_open_duplicate, join
 from citylead.cases.events import add_event
 from citylead.cases.models import Case, IntakeKey, Source
@@ -33,6 +33,7 @@ from tenants.standards.layers import Effective
 from tenants.standards.paths import Kind
 from tenants.standards.resolver import Resolver, format_vector
 from tenants.standards.views import ClassRule, Manual, calendar_of
+from tenants.standards.worktime import WorkCalendar
 
 if TYPE_CHECKING:
     from citylead.units.routing import Suggestion
@@ -172,10 +173,13 @@ def new_case(
     )
 
 
-def report_event(case: Case) -> tuple[str, dict[str, Any]]:
-    """The reason and data of a new case's ``report`` event."""
+def report_event(case: Case, calendar: WorkCalendar) -> tuple[str, dict[str, Any]]:
+    """The reason and data of a new case's ``report`` event. A report that needs no verification
+    is ready to file at once (待立案): the event pins the filing deadline (立案时限)."""
     source = Source(case.source)
     data = {"source": source.value, "urgency": case.urgency, "routing": case.suggestion}
+    if case.state == State.ACCEPTED.value:
+        data.update(step_due(case, "file", case.reported_at, calendar))
     return f"{source.label}：{case.class_name}", data
 
 
@@ -321,7 +325,7 @@ async def do_report(
     )
     session.add(case)
     await session.flush()
-    reason, data = report_event(case)
+    reason, data = report_event(case, calendar)
     await add_event(
         session,
         case,

@@ -6,10 +6,10 @@ best, 1 worst. It moves month by month along a slow wave (a trend: some division
 slip) and, for the cases of one department unit, by the unit's own offset (a hash of (seed, unit
 tenant code, unit code)). The level is bent by a power (``SHAPE``) so that most divisions work
 well and a few badly, and each performance field of the mix is the base mix's value times a factor
-from its best to its worst (``DIVISION_FACTORS``: the posts' voids and verification and check
-delays; ``UNIT_FACTORS``: the department's late, lingering and abandoned disposals, rework,
-postponement and parking). Everything else in the mix (sources, classes, refusals, side paths
-other than these) is the same everywhere.
+from its best to its worst (``DIVISION_FACTORS``: the posts' voids and verification, check,
+filing and dispatch delays; ``UNIT_FACTORS``: the department's late, lingering and abandoned
+disposals, rework, postponement and parking). Everything else in the mix (sources, classes,
+refusals, side paths other than these) is the same everywhere.
 
 The profile belongs to the plan: both paths plan with it, so they still agree row for row.
 """
@@ -54,6 +54,8 @@ class Mix:
     park: float = 0.015
     stay_parked: float = 0.3
     late_verify: float = 0.08
+    late_file: float = 0.05  # filed after the filing limit (立案超时)
+    late_dispatch: float = 0.05  # dispatched after the dispatch limit (派遣超时)
     abandon: float = 0.02  # never disposed (积压)
     linger: float = 0.05  # disposed after the end of the month the clock fell due in
     late_dispose: float = 0.12  # disposed late within 1.05–2.5 × the limit
@@ -78,6 +80,8 @@ DIVISION_FACTORS: dict[str, tuple[float, float]] = {
     "void": (0.33, 3.0),  # 作废
     "late_verify": (0.25, 4.0),  # 核实超时
     "late_check": (0.25, 4.0),  # 核查超时
+    "late_file": (0.25, 4.0),  # 立案超时
+    "late_dispatch": (0.25, 4.0),  # 派遣超时
 }
 """The division's own posts: the base mix's value times a factor from best to worst."""
 UNIT_FACTORS: dict[str, tuple[float, float]] = {

@@ -7,11 +7,12 @@ after). The plans are plain data: the real path replays them through ``do_report
 ``do_action``; the bulk path keeps what the simulation built. Same seed, same plans.
 
 The mix (per case; see docs/history.md): sources 70 % supervisor, 8 % video, 12 % 12345, 4 %
-12319, 6 % app; public reports are mostly sent to verify (some refused or found false); some
-voided, 4 % self-handled by the reporting supervisor; after dispatch 3 % redispatched, 3 % asked to
-be returned, some postponed or parked; disposals on time, late, after the month's end or never;
-some fail the check (rework) once. How often the division's posts and each department unit fall
-short comes from the division's seeded profile (:mod:`citylead.history.profile`), month by month.
+12319, 6 % app; public reports are mostly sent to verify (some refused or found false); filed and
+dispatched within their limits, some late; some voided, 4 % self-handled by the reporting
+supervisor; after dispatch 3 % redispatched, 3 % asked to be returned, some postponed or parked;
+disposals on time, late, after the month's end or never; some fail the check (rework) once. How
+often the division's posts and each department unit fall short comes from the division's seeded
+profile (:mod:`citylead.history.profile`), month by month.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import math
 import random
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,7 +39,7 @@ from citylead.history.simulate import Built, Move, Plan, Simulation
 from citylead.history.world import Klass, World
 from citylead.identity.principal import Role
 from citylead.units.models import Unit, UnitKind
-from tenants.standards.worktime import Limit, deadline
+from tenants.standards.worktime import Interval, Limit, deadline
 from tenants.standards.worktime import Unit as TimeUnit
 
 __all__ = ["EXTERNAL_PREFIX", "USUAL", "Mix", "MonthPlanner", "crowded", "external_id"]
@@ -128,14 +129,30 @@ class MonthPlanner:
         case = built.case
         assert case.step_started_at is not None
         assert case.step_limit is not None
-        limit = Limit.parse(case.step_limit)
+        return self._into(case.step_started_at, Limit.parse(case.step_limit), t, lo, hi, pauses_of(case))
+
+    def _into_step(self, built: Built, step: str, t: datetime, late: float) -> datetime:
+        """The moment a clockless step (``file`` 立案, ``dispatch`` 派遣) started at ``t`` ends: late
+        (1.1–2.5 × its pinned limit) with probability ``late``, else within 0.1–0.9 of it; 5–45
+        working minutes after ``t`` for a case that pinned no limit for it."""
+        limit = built.case.limits.get(step)
+        if limit is None:
+            return self._after(t, 5, 45)
+        lo, hi = (1.1, 2.5) if self.rng.random() < late else (0.1, 0.9)
+        return self._into(t, Limit.parse(limit), t, lo, hi)
+
+    def _into(
+        self,
+        start: datetime,
+        limit: Limit,
+        t: datetime,
+        lo: float,
+        hi: float,
+        paused: Sequence[Interval] = (),
+    ) -> datetime:
+        """A moment at ``lo``–``hi`` of ``limit`` counted from ``start`` (over 1: late), after ``t``."""
         part = Decimal(str(round(self.rng.uniform(lo, hi), 3)))
-        at = deadline(
-            case.step_started_at,
-            Limit(limit.amount * part, limit.unit),
-            self.world.calendar,
-            paused=pauses_of(case),
-        )
+        at = deadline(start, Limit(limit.amount * part, limit.unit), self.world.calendar, paused=paused)
         return self._check(max(at, t + timedelta(minutes=1)), t)
 
     def _check(self, at: datetime, previous: datetime) -> datetime:
@@ -281,7 +298,7 @@ class MonthPlanner:
                 self._do(plan, built, "verify", t, self._post(Role.SUPERVISOR))
             else:
                 self._do(plan, built, "accept", t, self._post(Role.INTAKE))
-        t = self._after(t, 5, 45)
+        t = self._into_step(built, "file", t, self.mix.late_file)
         if plan.report.source is Source.SUPERVISOR and rng.random() < self.mix.self_handle:
             who = (plan.by, Role.SUPERVISOR, self.code)
             self._do(plan, built, "self_handle", t, who, feedback="已现场自行处理")
@@ -290,7 +307,7 @@ class MonthPlanner:
             return self._do(plan, built, "void", t, self._post(Role.SHIFT_LEAD), reason="不属于立案范围")
         self._do(plan, built, "file", t, self._post(Role.SHIFT_LEAD))
         if case.state == State.FILED.value:
-            t = self._after(t, 3, 30)
+            t = self._into_step(built, "dispatch", t, self.mix.late_dispatch)
             if rng.random() < 0.005:
                 return self._do(plan, built, "void", t, self._post(Role.SHIFT_LEAD), reason="重复立案")
             self._dispatch(plan, built, t)
@@ -361,7 +378,8 @@ class MonthPlanner:
             if rng.random() < m.return_approved:
                 before = case.unit_code
                 self._do(plan, built, "approve_return", t, self._post(Role.DISPATCHER))
-                self._dispatch(plan, built, self._after(t, 3, 30), avoid=before)
+                again = self._into_step(built, "dispatch", t, self.mix.late_dispatch)
+                self._dispatch(plan, built, again, avoid=before)
             else:
                 self._do(
                     plan,

@@ -168,7 +168,7 @@ class Simulation:
             acting_user=plan.by,
             factory=cast("Callable[..., Case]", CaseRow),
         )
-        reason, data = report_event(case)
+        reason, data = report_event(case, w.calendar)
         built = Built(case, [])
         self._event(built, "report", None, case.state, plan.by, None, None, reason, data, plan.at)
         return built

@@ -123,12 +123,13 @@ async def month(app_db: Database, registry: dict[str, Tenant], jinan_grids: list
     assert b.closing_type == "normal"
 
     c = await desk.report(g[2], at(10, 15, 9), "sup-2")
-    c = await desk.act(c, "file", SL, "sl-1", at(10, 15, 9, 30))
+    assert c.limits["file"] == c.limits["dispatch"] == "30wmin"  # the baseline's: filing due 09:30
+    c = await desk.act(c, "file", SL, "sl-1", at(10, 15, 9, 45))  # 15 minutes late
     c = await desk.act(c, "void", SL, "sl-1", at(10, 15, 10), reason="重复")
 
     d = await desk.report(g[3], at(10, 16, 9), "sup-1")
     d = await desk.act(d, "file", SL, "sl-1", at(10, 16, 9, 30))
-    d = await desk.act(d, "dispatch", D, "disp-1", at(10, 16, 10), unit=(COUNTY, "CGZF"))
+    d = await desk.act(d, "dispatch", D, "disp-1", at(10, 16, 10, 15), unit=(COUNTY, "CGZF"))  # due 10:00
     d = await desk.act(d, "request_postpone", DEP, "dept-1", at(10, 16, 11), reason="协调", duration="1wd")
     d = await desk.act(d, "approve_postpone", D, "disp-1", at(10, 16, 11))
     assert d.due_at is not None and at(10, 19, 0) < d.due_at < at(10, 24, 0)

@@ -5,6 +5,11 @@ A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40. County October (see test_rollup): 处置
 3/5 → 60, 返工率 1/4 → 75, 超期待处置率 1/5 → 80, 延期率 1/5 → 80: composite
 (2400 + 1200 + 1500 + 1600 + 800) / 100 = 75, grade B. Unit CGZF: volume 6 → 0, 结案率 2/3,
 按期处置率 2/4 → 50, 返工率 1/3: (0 + 2000 + 1500 + 2000) / 100 = 55, grade D.
+
+Posts, 50/50 each. Shift lead sl-1: 按时立案率 5/6 (C filed late) → 250/3 ≈ 83.33, 准确立案率
+(6 − 1)/6 (C voided) → 250/3: composite 250/3 ≈ 83.33, grade B (with every filing on time it
+was (100 + 83.33) / 2 = 91.67, an A). Dispatcher disp-1: 按时派遣率 4/5 (D dispatched late) → 80,
+准确派遣率 (5 − 1)/5 (F returned) → 80: composite 80, grade B (90, an A, with D on time).
 """
 
 from __future__ import annotations
@@ -67,6 +72,19 @@ async def test_the_county_reads_its_scores(
     by_code = {u["subject_code"]: u for u in units}
     assert set(by_code) == {f"{COUNTY}:CGZF", f"{COUNTY}:HJWS"}
     assert (by_code[f"{COUNTY}:CGZF"]["composite"], by_code[f"{COUNTY}:CGZF"]["grade"]) == (55.0, "D")
+
+
+async def test_the_filing_and_dispatch_posts_are_scored_on_their_deadlines(
+    http: AsyncTestClient[Litestar], mint: Mint, registry: dict[str, Tenant]
+) -> None:
+    me = ("county_admin", registry[COUNTY])
+    [lead] = await _get(http, mint, me, period="2026-10", subject_type="shift_lead")
+    [dispatcher] = await _get(http, mint, me, period="2026-10", subject_type="dispatcher")
+    filing, dispatch = lead["rates"]["ontime_filing_rate"], dispatcher["rates"]["ontime_dispatch_rate"]
+    assert (filing["numerator"], filing["denominator"], filing["percent"]) == (5, 6, 83.33)
+    assert (dispatch["numerator"], dispatch["denominator"], dispatch["percent"]) == (4, 5, 80.0)
+    assert (lead["subject_code"], lead["composite"], lead["grade"]) == ("sl-1", 83.33, "B")
+    assert (dispatcher["subject_code"], dispatcher["composite"], dispatcher["grade"]) == ("disp-1", 80.0, "B")
 
 
 async def test_the_city_reads_its_counties(

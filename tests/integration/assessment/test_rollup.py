@@ -1,18 +1,29 @@
 """Counters from a hand-built month of 金安区 cases, every one known by hand.
 
 Calendar (baseline): 08:30–12:00 and 13:30–17:30 Asia/Shanghai, Mon–Fri; 2026-10-12 is a Monday.
-Road not clean (matter 06012), normal urgency: disposal in 5 working hours. Posts: sup-1, sup-2
-(supervisors), in-1 (intake), sl-1 (shift lead), disp-1 (dispatcher), dept-1 (department).
+Road not clean (matter 06012), normal urgency: disposal in 5 working hours; filing within 30
+working minutes of being ready to file (the report of a supervisor, the verification of a public
+report), dispatch within 30 working minutes of filing (the baseline's 立案时限 and 派遣时限). Posts:
+sup-1, sup-2 (supervisors), in-1 (intake), sl-1 (shift lead), disp-1 (dispatcher), dept-1
+(department).
 
-- A (sup-1): reported 12th 09:00, filed, dispatched 10:00 to CGZF (due 16:30), disposed 11:00,
-  checked (send_check 11:30, pass 11:40), closed 14:00 — normal.
-- B (12345 hotline): send_verify, verified by sup-1, filed, dispatched 13th 10:30 (due 17:00),
-  disposed 14th 10:00 (overdue), check_fail by sup-2 11:00 (rework: due 17:30), disposed 14:00,
-  check_pass by sup-2, closed — normal (the last disposal was on time).
-- C (sup-2): filed, voided.
-- D (sup-1): dispatched 16th 10:00, postponement asked and granted (1wd), never disposed.
-- E (sup-1): dispatched Fri 30th 16:30: due Mon 2 November 14:00, counted in November.
-- F (sup-2): dispatched 19th 09:20 to CGZF, redispatched 09:30 to HJWS (wrong unit), disposed 10:00.
+- A (sup-1): reported 12th 09:00, filed 09:30 (due 09:30: on time), dispatched 10:00 to CGZF
+  (due 10:00: on time; disposal due 16:30), disposed 11:00, checked (send_check 11:30, pass
+  11:40), closed 14:00 — normal.
+- B (12345 hotline): send_verify, verified by sup-1 09:40, filed 10:00 (due 10:10), dispatched
+  13th 10:30 (due 10:30; disposal due 17:00), disposed 14th 10:00 (overdue), check_fail by sup-2
+  11:00 (rework: due 17:30), disposed 14:00, check_pass by sup-2, closed — normal (the last
+  disposal was on time).
+- C (sup-2): reported 15th 09:00, filed 09:45 — **late** (due 09:30) — voided.
+- D (sup-1): filed 16th 09:30, dispatched 10:15 — **late** (due 10:00) — postponement asked and
+  granted (1wd), never disposed.
+- E (sup-1): filed Fri 30th 16:10 (due 16:30), dispatched 16:30 (due 16:40): disposal due Mon 2
+  November 14:00, counted in November.
+- F (sup-2): filed 19th 09:10 (due 09:30), dispatched 09:20 (due 09:40) to CGZF, redispatched
+  09:30 to HJWS (wrong unit), disposed 10:00.
+
+按时立案率 = 5 on time (A B D E F) / 6 filed = 83.33 %; 按时派遣率 = 4 on time (A B E F) / 5
+dispatched = 80 % (a redispatch is not a dispatch).
 """
 
 from __future__ import annotations
@@ -41,13 +52,13 @@ COUNTY_OCTOBER = Counters(
     missed_reports=1,  # B: filed from a public source
     filed=6,
     voided=1,
-    filed_on_time=6,
+    filed_on_time=5,  # all but C (filed 15 minutes after its filing deadline)
     verify_due=1,
     verified_on_time=1,
     check_due=3,  # A, B twice
     checked_on_time=3,
     dispatched=5,  # A B D E F (the redispatch is not a new dispatch)
-    dispatched_on_time=5,
+    dispatched_on_time=4,  # all but D (dispatched 15 minutes after its dispatch deadline)
     returned_wrong_unit=1,  # F
     due_for_disposal=5,  # A, B's two clocks, D, F's HJWS clock (E is due in November)
     disposed=4,
@@ -89,10 +100,13 @@ async def test_every_counter_of_october(
         reports=2, valid_reports=1, check_due=2, checked_on_time=2, volume=4
     )
     assert got[("intake", "in-1")] == Counters(reports=1, valid_reports=1, volume=4)
-    assert got[("shift_lead", "sl-1")] == Counters(filed=6, voided=1, filed_on_time=6, volume=9)
+    assert got[("shift_lead", "sl-1")] == Counters(filed=6, voided=1, filed_on_time=5, volume=9)
     assert got[("dispatcher", "disp-1")] == Counters(
-        dispatched=5, dispatched_on_time=5, returned_wrong_unit=1, volume=7
+        dispatched=5, dispatched_on_time=4, returned_wrong_unit=1, volume=7
     )
+    c_grid, d_grid = got[("grid", month[2].code)], got[("grid", month[3].code)]
+    assert (c_grid.filed, c_grid.filed_on_time) == (1, 0)  # C: filed late
+    assert (d_grid.dispatched, d_grid.dispatched_on_time) == (1, 0)  # D: dispatched late
     assert got[("department", CGZF)] == Counters(
         due_for_disposal=4, disposed=3, disposed_on_time=2, overdue_pending=1, postponed=1, rework=1,
         reworked_disposals=1, due_to_close=3, closed=2, closed_on_time=2, deferred_approved=1, volume=6,
