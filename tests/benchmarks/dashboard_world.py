@@ -216,6 +216,15 @@ async def relation_sizes(urls: DatabaseUrls) -> dict[str, int]:
         return sizes
 
 
+def _revision(home: Home) -> str:
+    async def read(urls: DatabaseUrls) -> str:
+        async with owner_connection(urls) as conn:
+            return str(await conn.fetchval("SELECT version_num FROM alembic_version"))
+
+    with home.database() as urls:
+        return asyncio.run(read(urls))
+
+
 def build_world(total: int | None = None) -> World:
     """The world of ``total`` cases, building whatever stage is missing (each stage is recorded
     in the marker as it finishes; an interrupted generation is not resumable: delete the home)."""
@@ -224,7 +233,12 @@ def build_world(total: int | None = None) -> World:
     marker = where / "world.json"
     world = World(Home(where / "home"), world_total, _load(marker))
     stages = world.stages
-    if stages.get("done"):
+    if stages.get("done"):  # kept from an earlier run: bring its schema up to this code's
+        before = _revision(world.home)
+        upgrade = _stage(_checked(world.home.citylead("migrate")))
+        if (after := _revision(world.home)) != before:  # keep what was applied and how long it took
+            stages.setdefault("upgrades", []).append({"from": before, "to": after, **upgrade})
+            _save(marker, stages)
         return world
     base_home, base_stages = _base()
     stages["base"] = base_stages

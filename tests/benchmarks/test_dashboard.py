@@ -203,7 +203,27 @@ async def _callbacks(servers: Servers) -> tuple[Figure, Figure, list[tuple[Figur
             steps = await flows(user, deps, caller.post, city=city, county=county, period=MONTH)
             for step in steps:
                 results.append(await _time_step(caller, step))
+            results.append(await _time_boundaries(caller, steps))
     return health, me, results
+
+
+async def _time_boundaries(caller: Caller, steps: list[Step]) -> tuple[Figure, int]:
+    """The map's boundaries, which the browser fetches by the URL the coverage answer names (once
+    per browser: then from its cache)."""
+    first = next(s for s in steps if s.what.startswith("coverage: map"))
+    answer = await caller.post(first.callback)
+    url = answer["response"]["coverage-map"]["figure"]["data"][0]["geojson"]
+    sizes: list[int] = []
+
+    async def one() -> None:
+        r = await caller.client.get(url, headers=caller.headers())
+        assert r.status_code == 200, f"{url}: {r.status_code} {r.text[:300]}"
+        sizes.append(len(r.content))
+
+    figure = await measure(
+        f"{caller.user.split('@')[0]}: coverage: the map's boundaries (GET by URL)", N, one
+    )
+    return figure, int(statistics.median(sizes))
 
 
 async def _ok(client: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None) -> None:
