@@ -7,12 +7,17 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from citylead.db.migrate import upgrade
 from citylead.db.roles import DatabaseUrls, bootstrap, to_asyncpg
+
+if TYPE_CHECKING:
+    from citylead.cases.models import Case
+    from tenants.models import Tenant
 
 PUBLIC_URL = "http://citylead.test"
 ISSUER = f"{PUBLIC_URL}/idp/realms/citylead"
@@ -64,3 +69,27 @@ def fresh_database(admin_url: str, prefix: str) -> Iterator[DatabaseUrls]:
                 await conn.close()
 
         asyncio.run(drop())
+
+
+def filed_case(tenant: Tenant, tag: str, at: datetime, source: str, by: str) -> Case:
+    """A bare filed case of ``tenant`` (number ``<code>-<tag>``) reported at ``at`` by ``by`` from
+    ``source``: for tests that count cases, written straight to the table."""
+    from citylead.cases.models import Case
+
+    return Case(
+        tenant_id=tenant.id,
+        number=f"{tenant.code}-{tag}",
+        kind="matter",
+        class_code="06001",
+        class_name="暴露垃圾",
+        urgency="normal",
+        source=source,
+        description=f"test case {tag}",
+        lon=117.0,
+        lat=32.0,
+        state="filed",
+        standards={},
+        command_tenant_id=tenant.id,
+        reported_by=by,
+        reported_at=at,
+    )

@@ -19,6 +19,7 @@ from citylead.cases.volume import CaseDay
 from citylead.db import Database
 from tenants.context import TenantContext
 from tenants.models import Tenant
+from tests.support import filed_case
 
 CITY, OWNER, SIBLING, OTHER = "341700", "341702", "341721", "340100"
 BJ = ZoneInfo("Asia/Shanghai")
@@ -26,24 +27,8 @@ DAY1 = datetime(2026, 9, 30, 23, 30, tzinfo=BJ)  # 15:30 UTC: still 30 September
 DAY2 = datetime(2026, 10, 1, 0, 30, tzinfo=BJ)  # 30 September 16:30 UTC, 1 October in Beijing
 
 
-def _case(county: Tenant, n: int, at: datetime, source: str, by: str) -> Case:
-    return Case(
-        tenant_id=county.id,
-        number=f"{county.code}-days-{n}",
-        kind="matter",
-        class_code="06001",
-        class_name="暴露垃圾",
-        urgency="normal",
-        source=source,
-        description="case_days test",
-        lon=117.5,
-        lat=30.6,
-        state="filed",
-        standards={},
-        command_tenant_id=county.id,
-        reported_by=by,
-        reported_at=at,
-    )
+def _case(tenant: Tenant, n: int, at: datetime, source: str, by: str) -> Case:
+    return filed_case(tenant, f"days-{n}", at, source, by)
 
 
 async def _rows(db: Database, who: Tenant, owner: Tenant) -> list[tuple[date, str, int]]:

@@ -41,7 +41,7 @@ from citylead.units.models import Unit
 from tenants.context import TenantContext
 from tenants.errors import InvalidInput, NotFound
 from tenants.models import Tenant, TenantStatus
-from tests.support import Mint, bearer
+from tests.support import Mint, bearer, filed_case
 
 BJ = timezone(timedelta(hours=8))
 HUAIBEI, TONGLING = "340600", "340700"
@@ -68,23 +68,7 @@ Client = AsyncTestClient[Litestar]
 
 
 def _case(tenant: Tenant, n: int, at: datetime, source: str, by: str) -> Case:
-    return Case(
-        tenant_id=tenant.id,
-        number=f"{tenant.code}-cov-{n}",
-        kind="matter",
-        class_code="06001",
-        class_name="暴露垃圾",
-        urgency="normal",
-        source=source,
-        description="coverage test",
-        lon=116.8,
-        lat=33.9,
-        state="filed",
-        standards={},
-        command_tenant_id=tenant.id,
-        reported_by=by,
-        reported_at=at,
-    )
+    return filed_case(tenant, f"cov-{n}", at, source, by)
 
 
 @pytest.fixture(scope="module")
