@@ -86,10 +86,11 @@ def test_a_voided_public_report() -> None:
     assert read(facts, REGION_COUNTERS) == [
         {"reports": 1},  # accepted, but voided: not valid
         {"filed": 1, "filed_on_time": 1, "voided": 1, "missed_reports": 1},
+        {"filed": 1, "filed_on_time": 1},  # in-1's credit for the filing (a post's fact, no region)
         {},
     ]
-    assert [f.regions for f in facts] == [True, True, False]
-    assert read(facts, ("volume",)) == [{"volume": 1}] * 3  # each post's own event
+    assert [f.regions for f in facts] == [True, True, False, False]
+    assert read(facts, ("volume",)) == [{"volume": 1}, {"volume": 1}, {}, {"volume": 1}]  # own events only
 
 
 def test_a_wrong_unit_and_a_late_disposal() -> None:
@@ -186,8 +187,32 @@ def test_a_public_report_is_ready_to_file_when_accepted() -> None:
         E("verify", T(10), "sup-1", "supervisor", due_at=T(10, 30)),
         E("file", T(10, 30), "sl-1", "shift_lead"),
     ]
-    assert _ontime(case_facts(accepted, HOTLINE, CODES)) == [(T(9, 50), {"filed": 1})]  # 10 min late
-    assert _ontime(case_facts(verified, HOTLINE, CODES)) == [(T(10, 30), {"filed": 1, "filed_on_time": 1})]
+    assert _ontime(case_facts(accepted, HOTLINE, CODES)) == [(T(9, 50), {"filed": 1})] * 2  # 10 min late
+    assert (
+        _ontime(case_facts(verified, HOTLINE, CODES)) == [(T(10, 30), {"filed": 1, "filed_on_time": 1})] * 2
+    )
+
+
+def test_a_filing_counts_for_the_intake_operator_who_registered_the_case() -> None:
+    """The shift lead's fact carries the regions; the intake operator's (in-2 sent it to
+    verification after in-1 accepted it) only their 立案数 and 按时立案数; a supervisor's own report
+    credits no intake operator."""
+    events = [
+        E("report", T(9), "hotline"),
+        E("accept", T(9, 5), "in-1", "intake", due_at=T(9, 35)),
+        E("send_verify", T(9, 10), "in-2", "intake", due_at=T(10, 10)),
+        E("verify", T(10), "sup-1", "supervisor", due_at=T(10, 30)),
+        E("file", T(10, 45), "sl-1", "shift_lead"),  # 15 minutes late
+    ]
+    filed = [f for f in case_facts(events, HOTLINE, CODES) if "filed" in f.counts]
+    assert [(f.post, f.regions, f.counts) for f in filed] == [
+        (("shift_lead", "sl-1"), True, {"volume": 1, "filed": 1, "missed_reports": 1}),  # late
+        (("intake", "in-2"), False, {"filed": 1}),
+    ]
+    own = [E("report", T(9), "sup-1"), E("file", T(9, 10), "sl-1", "shift_lead")]
+    assert [f.post for f in case_facts(own, SUPERVISED, CODES) if "filed" in f.counts] == [
+        ("shift_lead", "sl-1")
+    ]
 
 
 def test_each_dispatch_is_timed_from_the_last_return_to_a_queue() -> None:

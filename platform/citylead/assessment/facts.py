@@ -13,11 +13,13 @@ serve several: a ``dispatch`` counts 派遣数 for the regions and the dispatche
 dispatcher (their own event) and for the unit (the clock it starts). A region's 工作量 is its
 立案数, read from ``filed``.
 
-A ``file`` is on time (按时立案) when it is at or before the ``due_at`` pinned by the event that
-made the case ready to file (:data:`READY_TO_FILE`); a ``dispatch`` (按时派遣), when it is at or
-before the ``due_at`` pinned by the event that last put the case in a dispatch queue
-(:data:`READY_TO_DISPATCH`). Events written before those limits existed pin none: such a filing
-or dispatch counts on time, as it always did.
+A filing counts for the shift lead who filed and for the intake operator who registered the case
+(``accept`` or ``send_verify``): the intake scheme's 按时立案率 is how fast the reports they let
+through reach filing. A ``file`` is on time (按时立案) when it is at or before the ``due_at``
+pinned by the event that made the case ready to file (:data:`READY_TO_FILE`); a ``dispatch``
+(按时派遣), when it is at or before the ``due_at`` pinned by the event that last put the case
+in a dispatch queue (:data:`READY_TO_DISPATCH`). Events written before those limits existed pin
+none: such a filing or dispatch counts on time, as it always did.
 
 ``overdue_pending`` (超期待处置数) is the one count that depends on the period's end: a clock
 counts when it was not disposed by then. Its fact keeps ``pending_until`` (the disposal's
@@ -166,6 +168,7 @@ def case_facts(events: Sequence[Event], place: Place, codes: Mapping[str, str]) 
     clocks, started = _clocks(events, codes)
     on_time = _on_time(events)
     facts: list[Fact] = []
+    credit: Fact | None = None
     for i, e in enumerate(events):
         post = (e.actor_role, e.actor) if e.actor_role in POSTS else None
         fact = Fact(e.at, post=post)
@@ -191,6 +194,10 @@ def case_facts(events: Sequence[Event], place: Place, codes: Mapping[str, str]) 
             fact.add("filed_on_time", int(on_time[i]))
             fact.add("voided", voided)
             fact.add("missed_reports", int(place.source in _PUBLIC))
+            if (registrar := _registrar(events[:i])) is not None and registrar != post:
+                credit = Fact(e.at, post=registrar)  # the intake operator's 按时立案, after this one
+                credit.add("filed")
+                credit.add("filed_on_time", int(on_time[i]))
         elif e.action == "dispatch":
             fact.regions = True
             fact.add("dispatched")
@@ -201,9 +208,20 @@ def case_facts(events: Sequence[Event], place: Place, codes: Mapping[str, str]) 
             fact.counts["volume"] = 1
         if fact.regions or fact.post or fact.unit:
             facts.append(fact)
+        if credit is not None:
+            facts.append(credit)
+            credit = None
     facts += _task_facts(events)
     facts += _clock_facts(events, clocks)
     return facts
+
+
+def _registrar(before: Sequence[Event]) -> tuple[str, str] | None:
+    """The intake operator who registered the case (their last ``accept`` or ``send_verify``):
+    a filing counts for them too (立案数, 按时立案数), since the filing clock starts with their
+    registration. None for a case no intake operator handled (a supervisor's report)."""
+    found = [e for e in before if e.action in ("accept", "send_verify") and e.actor_role == "intake"]
+    return ("intake", found[-1].actor) if found else None
 
 
 def _on_time(events: Sequence[Event]) -> dict[int, bool]:

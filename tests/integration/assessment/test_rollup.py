@@ -99,7 +99,8 @@ async def test_every_counter_of_october(
     assert got[("supervisor", "sup-2")] == Counters(
         reports=2, valid_reports=1, check_due=2, checked_on_time=2, volume=4
     )
-    assert got[("intake", "in-1")] == Counters(reports=1, valid_reports=1, volume=4)
+    # B, which in-1 sent to verification, was filed at 10:00, due 10:10 (verified 09:40 + 30 wmin)
+    assert got[("intake", "in-1")] == Counters(reports=1, valid_reports=1, filed=1, filed_on_time=1, volume=4)
     assert got[("shift_lead", "sl-1")] == Counters(filed=6, voided=1, filed_on_time=5, volume=9)
     assert got[("dispatcher", "disp-1")] == Counters(
         dispatched=5, dispatched_on_time=4, returned_wrong_unit=1, volume=7
