@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.cases.models import Case
-from citylead.cases.queries import light_is
+from citylead.cases.queries import light_is, light_of_running
 from citylead.cases.volume import CaseVolume
 from tenants.context import TenantContext
 from tenants.models import Tenant
@@ -179,7 +179,10 @@ async def timer_lights(
     """The open cases with a clock, by county and light at ``now`` (the lights of
     ``citylead.cases.queries.light_is``); counties with none are left out; in code order."""
     target = await access_tenant_or_own(session, scope, tenant_code)
-    counts = [func.count().filter(light_is(light, now)) for light in ("green", "yellow", "red", "paused")]
+    # the WHERE keeps the running clocks; the lights then read only the index's columns
+    counts = [
+        func.count().filter(light_of_running(light, now)) for light in ("green", "yellow", "red", "paused")
+    ]
     rows = (
         await session.execute(
             select(Tenant.code, Tenant.name, *counts)
@@ -200,15 +203,34 @@ async def overdue_cases(
     tenant_code: str | None = None,
     limit: int = 50,
 ) -> list[OverdueCase]:
-    """The open cases whose running clock is past its deadline (red), oldest deadline first."""
+    """The open cases whose running clock is past its deadline (red), oldest deadline first.
+
+    Each county's ``limit`` oldest come first (``ix_cases_running`` in deadline order, so a county
+    with thousands overdue stops after ``limit``), then the ``limit`` oldest of those are read whole:
+    a province never reads every overdue case."""
     target = await access_tenant_or_own(session, scope, tenant_code)
+    oldest = (
+        select(Case.tenant_id, Case.id, Case.due_at, Case.number)
+        .where(Case.tenant_id == Tenant.id, light_is("red", now))
+        .order_by(Case.due_at, Case.number)
+        .limit(limit)
+        .lateral("oldest")
+    )
+    top = (
+        select(oldest.c.tenant_id, oldest.c.id)
+        .select_from(Tenant)
+        .join(oldest, true())
+        .where(Tenant.path.startswith(target.path))
+        .order_by(oldest.c.due_at, oldest.c.number)
+        .limit(limit)
+        .subquery("top")
+    )
     rows = (
         await session.execute(
             select(Case, Tenant.code, Tenant.name)
+            .join(top, and_(Case.tenant_id == top.c.tenant_id, Case.id == top.c.id))
             .join(Tenant, Tenant.id == Case.tenant_id)
-            .where(light_is("red", now), Tenant.path.startswith(target.path))
             .order_by(Case.due_at, Case.number)
-            .limit(limit)
         )
     ).all()
     out = []

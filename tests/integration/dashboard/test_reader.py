@@ -213,3 +213,17 @@ async def test_places_of_the_city(reader: DatabaseReader) -> None:
     assert next(p for p in places if p.code == LANGYA).parent == CHUZHOU
     assert FUYANG not in {p.code for p in await reader.places(COUNTY)}
     assert [p.code for p in await reader.places(COUNTY)] == [LANGYA]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 50])
+async def test_the_overdue_list_is_the_oldest_across_counties_whatever_the_limit(
+    app_db: Database, registry: dict[str, Tenant], case_stats: dict[str, Case], limit: int
+) -> None:
+    """Each county's oldest are taken first, then the oldest of those: in 滁州市 琅琊区's c4 (26.5 h
+    overdue) before 南谯区's c7 (2 h), for any limit; 阜阳's c9 is not the city's."""
+    from citylead.cases import stats
+
+    city = TenantContext(registry[CHUZHOU].path)
+    async with app_db.transaction(city) as s:
+        found = await stats.overdue_cases(s, city, now=NOW, limit=limit)
+    assert [c.number for c in found] == [f"H3-{LANGYA}-c4", f"H3-{NANQIAO}-c7"][:limit]
