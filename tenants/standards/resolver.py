@@ -25,9 +25,10 @@ from tenants.standards.layers import Effective, Layer, Source, fold
 from tenants.standards.models import StandardVersion
 from tenants.standards.paths import Kind
 
-__all__ = ["At", "Resolver", "format_vector", "parse_at"]
+__all__ = ["VECTOR", "At", "Resolver", "format_vector", "parse_at"]
 
-_VECTOR = re.compile(r"^\d{6}:\d+(,\d{6}:\d+)*$")
+VECTOR = re.compile(r"^\d{6}:\d+(,\d{6}:\d+)*$")
+"""A version vector's text (``320000:3,320400:2``); also valid as a PostgreSQL regular expression."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ def parse_at(text: str | None) -> At | None:
     assessment roll-ups parse every stored row's vector)."""
     if not text:
         return None
-    if _VECTOR.match(text):
+    if VECTOR.match(text):
         return _vector(text)
     return _moment(text)
 

@@ -30,17 +30,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.assessment.models import AssessmentCounters
-from citylead.assessment.results import Result, list_assessments_many, stored_types
+from citylead.assessment.results import Result, check_subject_types, scored_periods, stored_types
 from citylead.assessment.rollup import Period
 from tenants.context import TenantContext
 from tenants.models import Tenant
 from tenants.service import access_tenant_or_own
-from tenants.standards.resolver import Resolver
+from tenants.standards.resolver import VECTOR, Resolver
 
 __all__ = ["MAX_ENTRIES", "ScoredCache", "Stamp"]
 
 MAX_ENTRIES = 4096  # a province's tenants × 12 months × two shapes of question, with room
-_VECTOR = r"^\d{6}:\d+(,\d{6}:\d+)*$"  # tenants.standards.resolver._VECTOR, in SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +77,9 @@ class ScoredCache:
         tenant_code: str | None = None,
     ) -> dict[str, list[Result]]:
         """Period label → scored rows, as ``list_assessments_many`` (same arguments, same answer)."""
-        target = await access_tenant_or_own(session, scope, tenant_code)
         kinds = tuple(subject_types)
+        check_subject_types(kinds)
+        target = await access_tenant_or_own(session, scope, tenant_code)
         stamps = await _stamps(session, target, [p.label for p in periods], kinds)
         out: dict[str, list[Result]] = {}
         missing: list[Period] = []
@@ -90,13 +90,8 @@ class ScoredCache:
             else:
                 out[period.label] = found
         if missing:
-            fresh = await list_assessments_many(
-                session,
-                scope,
-                periods=missing,
-                resolver=resolver,
-                subject_types=kinds,
-                tenant_code=tenant_code,
+            fresh = await scored_periods(
+                session, target, periods=missing, resolver=resolver, subject_types=kinds
             )
             for label, results in fresh.items():
                 stamp = stamps.get(label, Stamp(0, None, True))
@@ -134,7 +129,7 @@ async def _stamps(
             AssessmentCounters.period,
             func.count(),
             func.max(AssessmentCounters.computed_at),
-            func.bool_and(func.coalesce(AssessmentCounters.rules.regexp_match(_VECTOR), False)),
+            func.bool_and(func.coalesce(AssessmentCounters.rules.regexp_match(VECTOR.pattern), False)),
         )
         .join(Tenant, Tenant.id == AssessmentCounters.tenant_id)
         .where(AssessmentCounters.period.in_(list(labels)), Tenant.path.startswith(target.path))

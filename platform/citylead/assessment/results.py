@@ -99,11 +99,32 @@ async def list_assessments_many(
     """``list_assessments`` for several periods and subject types at once (a trend): one query for
     the counters, one for the roll-ups' tenants, and each (tenant, rules version vector) resolved
     once. Period label → that period's rows of each subject type in turn, each in tenant code order."""
+    check_subject_types(subject_types)
+    target = await access_tenant_or_own(session, scope, tenant_code)
+    return await scored_periods(
+        session, target, periods=periods, resolver=resolver, subject_types=subject_types, units=units
+    )
+
+
+def check_subject_types(subject_types: Sequence[str | None]) -> None:
+    """InvalidInput (naming ``subject_type`` and the rule) for a type the API does not serve."""
     for kind in subject_types:
         if kind is not None and kind not in SUBJECT_TYPES:
             rule = "must be one of " + ", ".join(SUBJECT_TYPES)
             raise InvalidInput("unknown subject type", errors=[FieldProblem("subject_type", rule, kind)])
-    target = await access_tenant_or_own(session, scope, tenant_code)
+
+
+async def scored_periods(
+    session: AsyncSession,
+    target: Tenant,
+    *,
+    periods: Sequence[Period],
+    resolver: Resolver,
+    subject_types: Sequence[str | None],
+    units: Collection[str] | None = None,
+) -> dict[str, list[Result]]:
+    """``list_assessments_many`` for a ``target`` the caller has already been allowed to read
+    (``access_tenant_or_own`` in the session's tenant context) and checked subject types."""
     stored = {_stored_type(kind, units) for kind in subject_types}
     out: dict[str, list[Result]] = {p.label: [] for p in periods}
     if stored == {_NOTHING} or not periods:
@@ -164,10 +185,10 @@ async def _scored(
     mine = [(row, county) for row, county in rows if stored is None or row.subject_type == stored]
     out: list[Result] = []
     if subject_type not in ROLLED_UP:
-        shared = {id(row) for row, county in mine if _owner_above(row, county, target) is not None}
-        out += await _departments_summed(rules, [(r, c) for r, c in mine if id(r) in shared], above)
+        owned = {id(row): path for row, county in mine if (path := _owner_above(row, county, target))}
+        out += await _departments_summed(rules, [(r, owned[id(r)]) for r, _ in mine if id(r) in owned], above)
         for row, county in mine:
-            if id(row) in shared:
+            if id(row) in owned:
                 continue
             effective = await rules.of(county, parse_at(row.rules))
             scored = assess(SUBJECT_KINDS[row.subject_type], Counters(**row.counters), effective)
@@ -291,17 +312,16 @@ def _owner_above(row: AssessmentCounters, county: Tenant, target: Tenant) -> str
 
 
 async def _departments_summed(
-    rules: _Rules, rows: Sequence[tuple[AssessmentCounters, Tenant]], above: dict[str, Tenant]
+    rules: _Rules, rows: Sequence[tuple[AssessmentCounters, str]], above: dict[str, Tenant]
 ) -> list[Result]:
-    """The departments of a city (or the province) that worked in several counties: one row per
-    unit, the sum of the counties' rows, scored under the owner's rules (部门跨区县汇总)."""
+    """The departments of a city (or the province) that worked in several counties, from their
+    rows with the owner's path: one row per unit, the sum of the counties' rows, scored under the
+    owner's rules (部门跨区县汇总)."""
     by_unit: dict[str, list[AssessmentCounters]] = defaultdict(list)
     owners: dict[str, str] = {}
-    for row, county in rows:
+    for row, path in rows:
         by_unit[row.subject_code].append(row)
-        owners[row.subject_code] = next(
-            p for p in _ancestors(county.path) if code_of_path(p) == row.subject_code.split(":", 1)[0]
-        )
+        owners[row.subject_code] = path
     out = []
     for unit, parts in sorted(by_unit.items()):
         owner = above[owners[unit]]

@@ -12,7 +12,7 @@ from citylead.cases.access import Actor, in_reach
 from citylead.cases.models import Case
 from tenants.models import Tenant
 
-__all__ = ["CaseFilter", "CasePage", "light_is", "light_of_running", "list_cases"]
+__all__ = ["LIGHTS", "CaseFilter", "CasePage", "light_is", "light_of_running", "list_cases"]
 
 LIGHTS = ("green", "yellow", "red", "paused")
 

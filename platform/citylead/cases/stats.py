@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from citylead.cases.models import Case
-from citylead.cases.queries import light_is, light_of_running
+from citylead.cases.queries import LIGHTS, light_is, light_of_running
 from citylead.cases.volume import CaseVolume
 from tenants.context import TenantContext
 from tenants.models import Tenant
@@ -180,9 +180,7 @@ async def timer_lights(
     ``citylead.cases.queries.light_is``); counties with none are left out; in code order."""
     target = await access_tenant_or_own(session, scope, tenant_code)
     # the WHERE keeps the running clocks; the lights then read only the index's columns
-    counts = [
-        func.count().filter(light_of_running(light, now)) for light in ("green", "yellow", "red", "paused")
-    ]
+    counts = [func.count().filter(light_of_running(light, now)) for light in LIGHTS]
     rows = (
         await session.execute(
             select(Tenant.code, Tenant.name, *counts)
